@@ -1,0 +1,133 @@
+/*
+ * postel — common types: export macro, spans, status codes, lenient flags.
+ *
+ * Every other postel header includes this one. See postel.h for the
+ * conventions that hold across the whole API.
+ */
+#ifndef POSTEL_COMMON_H
+#define POSTEL_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Symbols of the public API. The library is built with -fvisibility=hidden;
+ * only what carries POSTEL_EXTERN is exported. Define POSTEL_STATIC when
+ * vendoring the sources (or the amalgamation) into another program. */
+#if defined(POSTEL_STATIC)
+#  define POSTEL_EXTERN
+#elif defined(_WIN32)
+#  if defined(POSTEL_BUILDING)
+#    define POSTEL_EXTERN __declspec(dllexport)
+#  else
+#    define POSTEL_EXTERN __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define POSTEL_EXTERN __attribute__((visibility("default")))
+#else
+#  define POSTEL_EXTERN
+#endif
+
+/**
+ * A run of bytes inside memory the caller (or an engine's input buffer)
+ * owns. Never NUL-terminated; `p` may be NULL only when `n` is 0.
+ * Results of standalone parsers point into the bytes given to the parser;
+ * results of engines point into the engine's input buffer and stay valid
+ * until the next non-const call on that engine.
+ */
+typedef struct postel_span {
+	const char *p;
+	size_t n;
+} postel_span;
+
+/**
+ * Status of an API call. Values are explicit and append-only.
+ * Values below POSTEL_STATUS_FATAL_MIN are normal outcomes; values at or
+ * above it are fatal for the object that returned them: it stays failed
+ * (sticky) until it is reset.
+ */
+#define POSTEL_STATUS_MAP(X)                                                   \
+	X(OK, 0, "ok", "success")                                              \
+	X(NEED_MORE, 1, "need-more", "more input is needed")                   \
+	X(OUTPUT_FULL, 2, "output-full", "the output buffer is full")          \
+	X(INVALID, 3, "invalid",                                               \
+	  "the input unit was rejected; see its violations")                   \
+	X(E_ARGUMENT, 64, "bad-argument", "invalid argument (API misuse)")     \
+	X(E_STATE, 65, "bad-state",                                            \
+	  "call not allowed in the current state (API misuse)")                \
+	X(E_LIMIT, 66, "limit", "a hard limit was exceeded")                   \
+	X(E_PROTOCOL, 67, "protocol", "the peer broke the protocol")           \
+	X(E_CLOSED, 68, "closed", "the session is closed")
+
+typedef enum postel_status {
+#define POSTEL_X_(name, num, str, text) POSTEL_##name = num,
+	POSTEL_STATUS_MAP(POSTEL_X_)
+#undef POSTEL_X_
+	POSTEL_STATUS_FATAL_MIN = 64
+} postel_status;
+
+/** Short stable name of a status ("need-more"), or "unknown". */
+POSTEL_EXTERN const char *postel_status_name(postel_status s);
+/** One-line English description of a status. */
+POSTEL_EXTERN const char *postel_status_text(postel_status s);
+/** Nonzero when the status is fatal (sticky until reset). */
+static inline int postel_status_is_fatal(postel_status s)
+{
+	return (int)s >= (int)POSTEL_STATUS_FATAL_MIN;
+}
+
+/**
+ * Lenient switches. Each one names a tolerance of real-world peers; a set
+ * bit accepts the deviation (it is still reported as a violation), a clear
+ * bit refuses it with the reply the RFC names. POSTEL_STRICT is 0;
+ * POSTEL_LENIENT is the preset MTAs use. What is unsafe has no switch:
+ * end of data is only CRLF.CRLF, bytes pipelined after STARTTLS are always
+ * discarded, over-long lines are never buffered.
+ *
+ * Bits 0-7: command lines; 8-15: DATA/BDAT content; 16-23: replies and
+ * client; 24-31: server session. Append-only.
+ */
+enum postel_lenient_flag {
+	/** `MAIL FROM: <a@b>`: space after the colon (RFC 5321 §4.1.2 has
+	 * none). Widespread; harmless. */
+	POSTEL_LENIENT_SPACE_AFTER_COLON = 1u << 0,
+	/** `MAIL FROM:a@b`: path without angle brackets (§4.1.2). Risk: the
+	 * end of the address is guessed (up to the first space). */
+	POSTEL_LENIENT_NO_ANGLE_BRACKETS = 1u << 1,
+	/** Command line ended by a bare LF (§2.3.8). Risk: peers that disagree
+	 * on line ends can be made to see different commands. */
+	POSTEL_LENIENT_BARE_LF_COMMAND = 1u << 2,
+	/** Trailing spaces or tabs before CRLF and runs of spaces between
+	 * arguments (§4.1.1 has exactly one SP). Harmless. */
+	POSTEL_LENIENT_EXTRA_SPACE = 1u << 3,
+	/** 8-bit octets in a command line without SMTPUTF8 (RFC 6531 §3.3).
+	 * Risk: addresses whose encoding is unknown. */
+	POSTEL_LENIENT_8BIT_COMMAND = 1u << 4,
+	/** Bare LF / bare CR inside message content are repaired to CRLF
+	 * instead of failing the message (§2.3.8). Never used to find the end
+	 * of data. Risk: the repaired message differs from what was sent. */
+	POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS = 1u << 8,
+	/** Content lines longer than the limit (§4.5.3.1.6) are accepted.
+	 * Memory stays bounded either way. */
+	POSTEL_LENIENT_DATA_LONG_LINES = 1u << 9,
+	/** Replies whose lines end with a bare LF (§2.3.8). */
+	POSTEL_LENIENT_REPLY_BARE_LF = 1u << 16,
+	/** Client input sent before the greeting or, without PIPELINING,
+	 * before the reply to the previous command (RFC 2920 §3.1, Postfix's
+	 * early-talker check). Strict closes with 554. */
+	POSTEL_LENIENT_EARLY_TALKER = 1u << 24
+};
+
+#define POSTEL_STRICT 0u
+#define POSTEL_LENIENT                                                        \
+	(POSTEL_LENIENT_SPACE_AFTER_COLON | POSTEL_LENIENT_NO_ANGLE_BRACKETS | \
+	 POSTEL_LENIENT_EXTRA_SPACE | POSTEL_LENIENT_REPLY_BARE_LF |           \
+	 POSTEL_LENIENT_EARLY_TALKER)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,108 @@
+/*
+ * postel — violations: every deviation from the RFCs postel can detect.
+ *
+ * One X-macro list generates the enum, the names, the RFC sections and the
+ * fatality flags. Numbers are stable: entries are only ever appended inside
+ * their module's range, never renumbered or removed.
+ *
+ *   X(ID, number, "short-name", "RFC section", fatal)
+ *
+ * `fatal` is 1 when the offending unit (command, message, reply) is always
+ * refused, whatever the lenient flags say; 0 when a lenient flag may accept
+ * it (it is still reported).
+ *
+ * Ranges: 1-99 lines and octets; 100-199 command syntax; 200-299 DATA/BDAT
+ * content; 300-399 replies and EHLO capabilities; 400-499 server session;
+ * 500-599 client session.
+ */
+#ifndef POSTEL_VIOLATION_H
+#define POSTEL_VIOLATION_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* clang-format off */
+#define POSTEL_VIOLATIONS_LINE(X) \
+	X(BARE_LF,            1, "bare-lf",            "RFC 5321 §2.3.8", 0) \
+	X(BARE_CR,            2, "bare-cr",            "RFC 5321 §2.3.8", 0) \
+	X(NUL_OCTET,          3, "nul-octet",          "RFC 5321 §4.1.1.4", 0) \
+	X(EIGHT_BIT,          4, "8bit-octet",         "RFC 5321 §2.4", 0) \
+	X(LINE_TOO_LONG,      5, "line-too-long",      "RFC 5321 §4.5.3.1.4", 1) \
+	X(CONTROL_CHAR,       6, "control-char",       "RFC 5321 §4.1.2", 0)
+
+/* command syntax, 100-199 (src/command.c) */
+#define POSTEL_VIOLATIONS_COMMAND(X) \
+	X(UNKNOWN_VERB,     100, "unknown-verb",       "RFC 5321 §4.2.4", 1)
+
+/* DATA / BDAT content, 200-299 (src/data.c) */
+#define POSTEL_VIOLATIONS_DATA(X) \
+	X(DATA_BARE_LF,     200, "data-bare-lf",       "RFC 5321 §2.3.8", 0)
+
+/* replies and EHLO capabilities, 300-399 (src/reply.c) */
+#define POSTEL_VIOLATIONS_REPLY(X) \
+	X(REPLY_BAD_CODE,   300, "reply-bad-code",     "RFC 5321 §4.2", 1)
+
+/* server session, 400-499 (src/server.c) */
+#define POSTEL_VIOLATIONS_SERVER(X) \
+	X(EARLY_TALKER,     400, "early-talker",       "RFC 5321 §4.3.1", 0)
+
+/* client session, 500-599 (src/client.c) */
+#define POSTEL_VIOLATIONS_CLIENT(X) \
+	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1)
+/* clang-format on */
+
+#define POSTEL_VIOLATIONS(X)                                                   \
+	POSTEL_VIOLATIONS_LINE(X)                                              \
+	POSTEL_VIOLATIONS_COMMAND(X)                                           \
+	POSTEL_VIOLATIONS_DATA(X)                                              \
+	POSTEL_VIOLATIONS_REPLY(X)                                             \
+	POSTEL_VIOLATIONS_SERVER(X) POSTEL_VIOLATIONS_CLIENT(X)
+
+typedef enum postel_violation {
+	POSTEL_V_NONE = 0,
+#define POSTEL_X_(id, num, name, rfc, fatal) POSTEL_V_##id = num,
+	POSTEL_VIOLATIONS(POSTEL_X_)
+#undef POSTEL_X_
+	POSTEL_V_MAX_ = 1000
+} postel_violation;
+
+/** Stable short name ("bare-lf"); "unknown" for a value not in the list. */
+POSTEL_EXTERN const char *postel_violation_name(postel_violation v);
+/** The RFC section the violation breaks ("RFC 5321 §2.3.8"); "" if unknown. */
+POSTEL_EXTERN const char *postel_violation_rfc(postel_violation v);
+/** 1 when the offending unit is always refused, 0 when lenient flags may
+ * accept it, -1 for a value not in the list. */
+POSTEL_EXTERN int postel_violation_is_fatal(postel_violation v);
+/** The violation whose short name is `name` (length `n`), or POSTEL_V_NONE. */
+POSTEL_EXTERN postel_violation postel_violation_by_name(const char *name,
+							size_t n);
+
+/**
+ * A small bounded list of violations attached to one parsed unit (a
+ * command line, a reply, a message). When more occur than fit, the first
+ * ones are kept and `lost` counts the rest.
+ */
+#define POSTEL_VIOLATION_LIST_MAX 8
+typedef struct postel_violation_list {
+	uint16_t id[POSTEL_VIOLATION_LIST_MAX];
+	uint8_t n;
+	uint8_t lost;
+} postel_violation_list;
+
+/** Nonzero when `list` holds `v`. */
+static inline int postel_violation_list_has(const postel_violation_list *list,
+					    postel_violation v)
+{
+	for (unsigned i = 0; i < list->n; i++)
+		if (list->id[i] == (uint16_t)v)
+			return 1;
+	return 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
