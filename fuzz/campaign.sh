@@ -15,7 +15,7 @@ export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
        AFL_NO_AFFINITY=1 AFL_QUIET=1 AFL_SKIP_CRASHES=1
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  for f in "$bdir"/fuzz/fuzz-*; do [ -x "$f" ] && targets+=("${f##*/fuzz-}"); done
+  for f in "$bdir"/fuzz/fuzz-*; do [ -f "$f" ] && [ -x "$f" ] && targets+=("${f##*/fuzz-}"); done
 fi
 fail=0
 for t in "${targets[@]}"; do
