@@ -122,6 +122,13 @@ enum postel_lenient_flag {
 	/** Content lines longer than the limit (§4.5.3.1.6) are accepted.
 	 * Memory stays bounded either way. */
 	POSTEL_LENIENT_DATA_LONG_LINES = 1u << 9,
+	/** NUL octets in message content are accepted (RFC 5322 §3.5 has
+	 * none). Risk: consumers that use C strings truncate the message. */
+	POSTEL_LENIENT_DATA_NUL = 1u << 10,
+	/** Octets >= 0x80 in a message without BODY=8BITMIME (RFC 5321 §2.4
+	 * lets the server reject it). Common in practice. Risk: the content's
+	 * charset is unknown and a 7-bit-only next hop garbles it. */
+	POSTEL_LENIENT_DATA_8BIT = 1u << 11,
 	/** Replies whose lines end with a bare LF (§2.3.8). */
 	POSTEL_LENIENT_REPLY_BARE_LF = 1u << 16,
 	/** Client input sent before the greeting or, without PIPELINING,
@@ -134,7 +141,8 @@ enum postel_lenient_flag {
 #define POSTEL_LENIENT                                                        \
 	(POSTEL_LENIENT_SPACE_AFTER_COLON | POSTEL_LENIENT_NO_ANGLE_BRACKETS | \
 	 POSTEL_LENIENT_EXTRA_SPACE | POSTEL_LENIENT_REPLY_BARE_LF |           \
-	 POSTEL_LENIENT_EARLY_TALKER)
+	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
+	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT)
 
 #ifdef __cplusplus
 }

@@ -85,7 +85,13 @@ extern "C" {
 
 /* DATA / BDAT content, 200-299 (src/data.c) */
 #define POSTEL_VIOLATIONS_DATA(X) \
-	X(DATA_BARE_LF,     200, "data-bare-lf",       "RFC 5321 §2.3.8", 0)
+	X(DATA_BARE_LF,     200, "data-bare-lf",       "RFC 5321 §2.3.8", 0) \
+	X(DATA_BARE_CR,     201, "data-bare-cr",       "RFC 5321 §2.3.8", 0) \
+	X(DATA_NUL,         202, "data-nul",           "RFC 5322 §3.5", 0) \
+	X(DATA_8BIT,        203, "data-8bit",          "RFC 5321 §2.4", 0) \
+	X(DATA_LINE_TOO_LONG, 204, "data-line-too-long", "RFC 5321 §4.5.3.1.6", 0) \
+	X(DATA_FAKE_END,    205, "data-fake-end",      "RFC 5321 §4.1.1.4", 0) \
+	X(DATA_SIZE_EXCEEDED, 206, "data-size-exceeded", "RFC 1870 §6.2", 1)
 
 /* replies and EHLO capabilities, 300-399 (src/reply.c) */
 #define POSTEL_VIOLATIONS_REPLY(X) \
