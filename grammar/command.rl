@@ -211,19 +211,21 @@ helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
 
-helo_rest := spx helo_arg ws_tail eol;
-ehlo_rest := spx ehlo_arg ws_tail eol;
+helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
+ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
 mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); } colon_sp
-	     ( rev_path ( spx params )? ) >{ MS(S_ARG); } %{ ME(S_ARG); }
+	     ( rev_path ( spx >{ Z(Z_PARAM); } params )? )
+	     >{ MS(S_ARG); } %{ ME(S_ARG); }
 	     ws_tail eol;
 rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); } colon_sp
-	     ( fwd_path ( spx params )? ) >{ MS(S_ARG); } %{ ME(S_ARG); }
+	     ( fwd_path ( spx >{ Z(Z_PARAM); } params )? )
+	     >{ MS(S_ARG); } %{ ME(S_ARG); }
 	     ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
-vrfy_rest := spx string_m utf8_arg? ws_tail eol;
-help_rest := ( spx string_m )? ws_tail eol;
+vrfy_rest := spx >{ Z(Z_ARG0); } string_m utf8_arg? ws_tail eol;
+help_rest := ( spx >{ Z(Z_ARG0); } string_m )? ws_tail eol;
 # RFC 5321 §4.1.1.9: a NOOP parameter string is ignored: any text
 noop_text = ( 32..126 | "\t" | u8 )+;
 noop_rest := ( " " ( noop_text >{ MS(S_ARG); } %{ ME(S_ARG); } )? )? eol;
@@ -234,17 +236,18 @@ mech_m = sasl_mech >{ MS(S_MECH); MS(S_ARG); Z(Z_MECH); }
 	 %{ ME(S_MECH); ME(S_ARG); Z(Z_TAIL); };
 ir_m = ( "=" %{ F(AUTH_EMPTY); } | ( base64 - zlen ) )
        >{ MS(S_IR); Z(Z_IR); } %{ ME(S_IR); Z(Z_TAIL); };
-auth_rest := spx mech_m ( spx ir_m )? ws_tail eol;
+auth_rest := spx >{ Z(Z_ARG0); } mech_m ( spx >{ Z(Z_IR); } ir_m )?
+	     ws_tail eol;
 
 chunk_m = digit+ >{ MS(S_ARG); Z(Z_CHUNK); }
 	  %{ ME(S_ARG); chunk_end(P, C, base); Z(Z_TAIL); };
-bdat_rest := spx chunk_m ( spx "LAST"i %{ F(BDAT_LAST); } )? ws_tail eol;
+bdat_rest := spx >{ Z(Z_ARG0); } chunk_m ( spx "LAST"i %{ F(BDAT_LAST); } )? ws_tail eol;
 
 etrn_node = ( ( "@" @{ C->etrn_option = '@'; } )?
 	      domain_ascii >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); }
 	    | "#" @{ C->etrn_option = '#'; } ( 33..126 )+ )
 	    >{ MS(S_ARG); Z(Z_ETRN); } %{ ME(S_ARG); Z(Z_TAIL); };
-etrn_rest := spx etrn_node ws_tail eol;
+etrn_rest := spx >{ Z(Z_ARG0); } etrn_node ws_tail eol;
 
 # The verb; verb_fast() does the same for whole verbs in one step.
 main := "HELO"i @{ VERB(HELO); fgoto helo_rest; }
