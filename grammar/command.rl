@@ -28,7 +28,7 @@
 	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
 #define K(k)                                                                   \
 	(P->kind_ = (k), P->val_ = 0, P->pflags_ &= (uint8_t)~PF_VBAD,         \
-	 P->set_ &= ~(1u << S_VAL))
+	 P->set_ &= ~(1u << S_VAL), P->zone_ = Z_VALUE)
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
@@ -400,16 +400,18 @@ enum { LINE_NEED, LINE_OK, LINE_BAD, LINE_LONG };
  * LINE_NEED (no line end yet; *consumed bytes dropped), LINE_OK (scanner
  * accepted the line), LINE_BAD (scanner failed at P->err_at_) or LINE_LONG
  * (over-long line, its end has arrived); *line is the line length in buf.
+ * The limit is the verb's as soon as the verb is known (RFC 5321
+ * §4.5.3.1.4, RFC 1869 §4.1.2, RFC 4954 §4); before, the plain one.
  */
 static int find_line(postel_command_parser *P, postel_command *C,
 		     const unsigned char *base, size_t len, size_t *line,
 		     size_t *consumed)
 {
 	const unsigned char *nl;
-	size_t end;
+	int r;
 	*consumed = 0;
 	for (;;) {
-		end = len < P->lim_ ? len : P->lim_;
+		size_t end = len < P->lim_ ? len : P->lim_;
 		if (P->mode_ == M_SCAN) {
 			if (P->off_ == 0 && end >= 4 && !P->sasl_)
 				verb_fast(P, C, base, end);
@@ -423,7 +425,8 @@ static int find_line(postel_command_parser *P, postel_command *C,
 				P->off_ = (uint32_t)(q - base);
 				if (line_done(P)) {
 					*line = P->off_;
-					return LINE_OK;
+					r = LINE_OK;
+					break;
 				}
 				if (P->cs_ == 0) {
 					P->err_at_ = P->off_;
@@ -435,31 +438,35 @@ static int find_line(postel_command_parser *P, postel_command *C,
 			nl = memchr(base + P->off_, '\n', end - P->off_);
 			if (nl) {
 				*line = (size_t)(nl - base) + 1;
-				return LINE_BAD;
+				r = LINE_BAD;
+				break;
 			}
 			P->off_ = (uint32_t)end;
 		}
-		if (P->off_ < P->lim_)
+		/* no line end in the first off_ octets */
+		if (!P->sasl_)
+			P->lim_ = verb_limit(P, C->verb);
+		if (P->off_ < P->lim_) {
+			if (P->off_ < len)
+				continue; /* the limit grew with the verb */
 			return LINE_NEED;
-		/* limit reached without a line end */
-		if (!P->sasl_) {
-			uint32_t l = verb_limit(P, C->verb);
-			if (l > P->lim_) {
-				P->lim_ = l;
-				continue;
-			}
 		}
-		break;
+		/* over-long: never buffered, discarded up to its line end */
+		P->mode_ = M_DISCARD;
+		nl = memchr(base + P->off_, '\n', len - P->off_);
+		if (nl) {
+			*consumed = *line = (size_t)(nl - base) + 1;
+			return LINE_LONG;
+		}
+		*consumed = len;
+		return LINE_NEED;
 	}
-	/* over-long: never buffered, discarded up to its line end */
-	P->mode_ = M_DISCARD;
-	nl = memchr(base + P->lim_, '\n', len - P->lim_);
-	if (nl) {
-		*consumed = *line = (size_t)(nl - base) + 1;
+	/* a whole line, but longer than its verb allows */
+	if (!P->sasl_ && *line > verb_limit(P, C->verb)) {
+		*consumed = *line;
 		return LINE_LONG;
 	}
-	*consumed = len;
-	return LINE_NEED;
+	return r;
 }
 
 /* Discarding an over-long line: drop everything up to its line end. */
