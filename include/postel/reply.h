@@ -136,7 +136,6 @@ typedef struct postel_reply_parser {
 	size_t pos_;            /* octets of the current reply scanned */
 	size_t line_start_;     /* offset of the current line */
 	size_t nlines_;         /* complete lines of the current reply */
-	size_t enh_off_;        /* enhanced code offset in the reply */
 	int cs_;                /* Ragel state */
 	postel_status fatal_;   /* sticky fatal status, or POSTEL_OK */
 	unsigned code_;         /* first line's code */
