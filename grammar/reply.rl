@@ -238,6 +238,8 @@ postel_status postel_reply_parse(postel_reply_parser *rp, const char *buf,
 		/* lines stored by earlier calls point into old bytes */
 		stale = rp->nlines_ < rp->lines_cap_ ? rp->nlines_ : rp->lines_cap_;
 	}
+	if (len == rp->pos_)
+		return POSTEL_NEED_MORE; /* nothing new (buf may be NULL) */
 	POSTEL__ENTER(rp->busy_);
 	max_line = rp->cfg_.max_line;
 	max_lines = rp->cfg_.max_lines;
