@@ -205,36 +205,37 @@ static int mech_seen(ectx *c, postel_span m, size_t upto)
 	return 0;
 }
 
-/* RFC 3339 §5.6 date-time, upper or lower case T and Z. */
+static int digits_at(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* RFC 3339 §5.6 date-time: full-date "T" full-time, where full-time is
+ * HH:MM:SS [.frac] ("Z" / ("+" / "-") HH:MM); T and Z in either case. */
 static int datetime_ok(postel_span s)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	size_t i;
-	if (s.n < 20)
+	const char *p = s.p;
+	size_t i = 19;
+	if (s.n < 20 || !digits_at(p, 4) || p[4] != '-' || !digits_at(p + 5, 2) ||
+	    p[7] != '-' || !digits_at(p + 8, 2) || (p[10] | 0x20) != 't' ||
+	    !digits_at(p + 11, 2) || p[13] != ':' || !digits_at(p + 14, 2) ||
+	    p[16] != ':' || !digits_at(p + 17, 2))
 		return 0;
-	for (i = 0; i < 19; i++) {
-		char c = s.p[i];
-		if (shape[i] == 'd' ? !(c >= '0' && c <= '9')
-				    : (c | (shape[i] == 'T' ? 0x20 : 0)) !=
-					      (shape[i] | (shape[i] == 'T' ? 0x20 : 0)))
-			return 0;
-	}
-	if (s.p[i] == '.') {
+	if (p[i] == '.') {
 		size_t j = ++i;
-		while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9')
+		while (i < s.n && p[i] >= '0' && p[i] <= '9')
 			i++;
 		if (i == j)
 			return 0;
 	}
-	if (i < s.n && (s.p[i] | 0x20) == 'z')
+	if (i < s.n && (p[i] | 0x20) == 'z')
 		return i + 1 == s.n;
-	if (i < s.n && (s.p[i] == '+' || s.p[i] == '-') && s.n - i == 6) {
-		const char *z = s.p + i + 1;
-		return z[0] >= '0' && z[0] <= '9' && z[1] >= '0' &&
-		       z[1] <= '9' && z[2] == ':' && z[3] >= '0' &&
-		       z[3] <= '9' && z[4] >= '0' && z[4] <= '9';
-	}
-	return 0;
+	return i < s.n && (p[i] == '+' || p[i] == '-') && s.n - i == 6 &&
+	       digits_at(p + i + 1, 2) && p[i + 3] == ':' &&
+	       digits_at(p + i + 4, 2);
 }
 
 static void limits(ectx *c, postel_span params)
@@ -404,7 +405,7 @@ static int keyword_ok(postel_span kw)
 
 static int params_ok(postel_span p, int had_sp)
 {
-	if (had_sp && (p.n == 0 || p.p[0] == ' '))
+	if ((had_sp && p.n == 0) || (p.n && p.p[0] == ' '))
 		return 0; /* trailing SP, or more than one */
 	for (size_t i = 0; i < p.n; i++) {
 		unsigned char ch = (unsigned char)p.p[i];
@@ -454,7 +455,7 @@ postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 		const struct kw *k = NULL;
 		int first;
 		if (!keyword_ok(kw) ||
-		    (!old && !params_ok(params, kw.n < l.n))) {
+		    !params_ok(params, old || kw.n < l.n)) {
 			note(&c, POSTEL_V_EHLO_SYNTAX);
 			if (!keyword_ok(kw))
 				continue;
