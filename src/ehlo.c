@@ -375,7 +375,8 @@ postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 				continue;
 		}
 		for (size_t j = 0; j < sizeof keywords / sizeof keywords[0]; j++)
-			if (postel__span_ieq(kw, keywords[j].name)) {
+			if ((kw.p[0] | 0x20) == (keywords[j].name[0] | 0x20) &&
+			    postel__span_ieq(kw, keywords[j].name)) {
 				k = &keywords[j];
 				break;
 			}
