@@ -665,6 +665,54 @@ START_TEST(every_octet)
 }
 END_TEST
 
+/* Every octet at every position of a 40-octet text, so that each lane
+ * of the word-at-a-time text scan sees each octet value. */
+START_TEST(every_octet_every_lane)
+{
+	postel_reply_config c;
+	postel_reply r;
+	postel_span l[1];
+	char line[64];
+	size_t used;
+	postel_reply_config_default(&c);
+	c.lenient = POSTEL_STRICT;
+	for (unsigned o = 0; o < 256; o++)
+		for (size_t k = 0; k < 40; k++) {
+			postel_status st, want;
+			postel_violation v = POSTEL_V_NONE;
+			memcpy(line, "250 ", 4);
+			memset(line + 4, 'a', 40);
+			memcpy(line + 44, "\r\n", 2);
+			line[4 + k] = (char)o;
+			st = parse1(&c, line, 46, &r, l, 1, &used);
+			if (o == '\t' || (o >= 0x20 && o < 0x7f))
+				want = POSTEL_OK;
+			else if (o == '\r') {
+				want = POSTEL_E_PROTOCOL;
+				v = POSTEL_V_BARE_CR;
+			} else {
+				want = POSTEL_INVALID;
+				v = o == '\n' ? POSTEL_V_BARE_LF
+				    : o == 0   ? POSTEL_V_NUL_OCTET
+				    : o >= 0x80 ? POSTEL_V_EIGHT_BIT
+						: POSTEL_V_CONTROL_CHAR;
+			}
+			ck_assert_msg(st == want, "octet %u at %zu: %d", o, k, st);
+			if (v != POSTEL_V_NONE)
+				ck_assert_msg(postel_violation_list_has(&r.violations, v),
+					      "octet %u at %zu", o, k);
+			if (st == POSTEL_OK) {
+				ck_assert_uint_eq(used, 46);
+				ck_assert_uint_eq(r.lines[0].n, 40);
+			}
+			if (o == '\n') {
+				ck_assert_uint_eq(used, 5 + k);
+				ck_assert_uint_eq(r.lines[0].n, k);
+			}
+		}
+}
+END_TEST
+
 Suite *suite_reply(void)
 {
 	Suite *s = suite_create("reply");
@@ -682,6 +730,7 @@ Suite *suite_reply(void)
 	tcase_add_test(tc, classes);
 	tcase_add_test(tc, every_code);
 	tcase_add_test(tc, every_octet);
+	tcase_add_test(tc, every_octet_every_lane);
 	suite_add_tcase(s, tc);
 	load_vectors();
 	tcase_set_timeout(tv, 600);
