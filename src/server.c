@@ -1289,6 +1289,8 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		unsigned code;
 		const char *enh, *text;
 		postel_command_error_reply(c->error, v, &code, &enh, &text);
+		if (c->error == POSTEL_CMD_E_UTF8 && v == POSTEL_VERB_MAIL)
+			code = 550; /* RFC 6531 §3.5: MAIL gets 550 X.6.7 */
 		if (c->error == POSTEL_CMD_E_LINE_TOO_LONG) {
 			/* RFC 5321 §4.5.3.1.10 "500 Line too long", X.5.6
 			 * (RFC 5248) */
@@ -1318,12 +1320,13 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 	case POSTEL_VERB_EHLO:
 	case POSTEL_VERB_LHLO:
 		if (lmtp != (v == POSTEL_VERB_LHLO)) {
-			/* RFC 2033 §4.1: LMTP greets with LHLO only; LHLO is
-			 * not an SMTP command */
+			/* RFC 2033 §4.1: HELO and EHLO are not present in
+			 * LMTP (500 recommended); LHLO is not an SMTP
+			 * command (RFC 5321 §4.2.4: 500) */
 			return refuse(s, ev, 500, "5.5.1",
 				      lmtp ? "Error: use LHLO"
 					   : "Error: command not recognized",
-				      POSTEL_V_BAD_SEQUENCE);
+				      POSTEL_V_UNKNOWN_VERB);
 		}
 		/* RFC 5321 §4.1.4: HELO/EHLO clear any transaction */
 		tx_end(s);
@@ -2011,6 +2014,11 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 	if (dflt_text) {
 		text = neg ? (code == d->no_code ? d->no_text : "Error")
 			   : d->ok_text;
+		if (t == POSTEL_SERVER_EV_CONNECT && code == 521)
+			text = "Server does not accept mail"; /* RFC 7504 §3 */
+		if (code == 421) /* RFC 5321 §4.2.3 */
+			text = "Service not available, closing transmission "
+			       "channel";
 		if (t == POSTEL_SERVER_EV_CONNECT && !neg &&
 		    (s->flags & POSTEL_SERVER_LMTP))
 			text = "LMTP"; /* RFC 2033 §4.1 */

@@ -412,6 +412,9 @@ static void pump(drv *d, tlog *log)
 			return;
 		}
 		if (postel_server_next(&d->s, &ev)) {
+			/* replies written during next() come before the event
+			 * (chronological order, whatever the split) */
+			drain(d, log);
 			handle(d, &ev, log);
 			continue;
 		}
