@@ -74,10 +74,23 @@ static SSL_CTX *ctx_common(const SSL_METHOD *m, char *err, size_t errlen)
 	return c;
 }
 
+/* Own c in a new ptls_ctx (c is freed on failure). */
+static ptls_ctx *wrap_ctx(SSL_CTX *c, int server, char *err, size_t errlen)
+{
+	ptls_ctx *x = malloc(sizeof *x);
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	x->ssl = c;
+	x->server = server;
+	return x;
+}
+
 ptls_ctx *ptls_server_ctx(const char *cert_pem, const char *key_pem,
 			  char *err, size_t errlen)
 {
-	ptls_ctx *x;
 	SSL_CTX *c;
 	if (cert_pem == NULL || key_pem == NULL) {
 		snprintf(err, errlen, "a certificate and a key are required");
@@ -101,22 +114,13 @@ ptls_ctx *ptls_server_ctx(const char *cert_pem, const char *key_pem,
 		SSL_CTX_free(c);
 		return NULL;
 	}
-	x = malloc(sizeof *x);
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
-		SSL_CTX_free(c);
-		return NULL;
-	}
-	x->ssl = c;
-	x->server = 1;
-	return x;
+	return wrap_ctx(c, 1, err, errlen);
 }
 
 ptls_ctx *ptls_client_ctx(int verify, const char *ca_file,
 			  const char *cert_pem, const char *key_pem, char *err,
 			  size_t errlen)
 {
-	ptls_ctx *x;
 	SSL_CTX *c = ctx_common(TLS_client_method(), err, errlen);
 	if (c == NULL)
 		return NULL;
@@ -147,15 +151,7 @@ ptls_ctx *ptls_client_ctx(int verify, const char *ca_file,
 		SSL_CTX_free(c);
 		return NULL;
 	}
-	x = malloc(sizeof *x);
-	if (x == NULL) {
-		snprintf(err, errlen, "out of memory");
-		SSL_CTX_free(c);
-		return NULL;
-	}
-	x->ssl = c;
-	x->server = 0;
-	return x;
+	return wrap_ctx(c, 0, err, errlen);
 }
 
 void ptls_ctx_free(ptls_ctx *ctx)
