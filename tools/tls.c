@@ -2,6 +2,7 @@
  * tools/tls.c — OpenSSL over memory BIOs for the postel tools (tls.h).
  */
 #include "tls.h"
+#include "net.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -356,19 +357,6 @@ const char *ptls_describe(ptls *t, char *buf, size_t len)
 
 /* ---- blocking helpers ---- */
 
-static int wait_fd(int fd, short ev, int timeout_ms)
-{
-	struct pollfd p;
-	int r;
-	p.fd = fd;
-	p.events = ev;
-	p.revents = 0;
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	return r; /* >0 ready, 0 timeout, <0 error */
-}
-
 int ptls_flush_fd(ptls *t, int fd, int timeout_ms)
 {
 	const void *p;
@@ -382,7 +370,7 @@ int ptls_flush_fd(ptls *t, int fd, int timeout_ms)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(fd, POLLOUT, timeout_ms) > 0)
+			if (net_wait(fd, POLLOUT, timeout_ms) > 0)
 				continue;
 			snprintf(t->err, sizeof t->err, "write timeout");
 			return -1;
@@ -400,7 +388,7 @@ static ptls_result fill_fd(ptls *t, int fd, int timeout_ms)
 	char buf[16384];
 	for (;;) {
 		ssize_t k;
-		int w = wait_fd(fd, POLLIN, timeout_ms);
+		int w = net_wait(fd, POLLIN, timeout_ms);
 		if (w == 0) {
 			snprintf(t->err, sizeof t->err, "read timeout");
 			return PTLS_ERROR;
