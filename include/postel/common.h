@@ -106,6 +106,15 @@ enum postel_lenient_flag {
 	/** 8-bit octets in a command line without SMTPUTF8 (RFC 6531 §3.3).
 	 * Risk: addresses whose encoding is unknown. */
 	POSTEL_LENIENT_8BIT_COMMAND = 1u << 4,
+	/** HELO/EHLO/LHLO argument that is not a Domain (or address
+	 * literal), e.g. `EHLO my_pc` (§4.1.1.1). Risk: the client name
+	 * cannot be checked; it is still one word without spaces. */
+	POSTEL_LENIENT_HELO_SYNTAX = 1u << 5,
+	/** Unquoted local part with leading, trailing or doubled dots
+	 * (`a..b@c`, `a.@c`; §4.1.2 Dot-string), sent by some mobile
+	 * carriers. Risk: such addresses may be treated differently by the
+	 * next hop. */
+	POSTEL_LENIENT_LOCAL_PART_DOTS = 1u << 6,
 	/** Bare LF / bare CR inside message content are repaired to CRLF
 	 * instead of failing the message (§2.3.8). Never used to find the end
 	 * of data. Risk: the repaired message differs from what was sent. */
@@ -113,6 +122,13 @@ enum postel_lenient_flag {
 	/** Content lines longer than the limit (§4.5.3.1.6) are accepted.
 	 * Memory stays bounded either way. */
 	POSTEL_LENIENT_DATA_LONG_LINES = 1u << 9,
+	/** NUL octets in message content are accepted (RFC 5322 §3.5 has
+	 * none). Risk: consumers that use C strings truncate the message. */
+	POSTEL_LENIENT_DATA_NUL = 1u << 10,
+	/** Octets >= 0x80 in a message without BODY=8BITMIME (RFC 5321 §2.4
+	 * lets the server reject it). Common in practice. Risk: the content's
+	 * charset is unknown and a 7-bit-only next hop garbles it. */
+	POSTEL_LENIENT_DATA_8BIT = 1u << 11,
 	/** Replies whose lines end with a bare LF (§2.3.8). */
 	POSTEL_LENIENT_REPLY_BARE_LF = 1u << 16,
 	/** Client input sent before the greeting or, without PIPELINING,
@@ -125,7 +141,8 @@ enum postel_lenient_flag {
 #define POSTEL_LENIENT                                                        \
 	(POSTEL_LENIENT_SPACE_AFTER_COLON | POSTEL_LENIENT_NO_ANGLE_BRACKETS | \
 	 POSTEL_LENIENT_EXTRA_SPACE | POSTEL_LENIENT_REPLY_BARE_LF |           \
-	 POSTEL_LENIENT_EARLY_TALKER)
+	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
+	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT)
 
 #ifdef __cplusplus
 }
