@@ -2,7 +2,7 @@
 """Interop tests: real SMTP clients against `postel sink`.
 
 usage: interop.py POSTEL PEER
-  PEER: smtplib | swaks | msmtp | smtp-source | lmtp
+  PEER: smtplib | swaks | msmtp | smtp-source | lmtp | example-blocking
 
 Each test starts `postel sink` on 127.0.0.1 with port 0 (the sink prints
 the address it got), a temporary Maildir and, where needed, a self-signed
@@ -108,32 +108,45 @@ def bdat_chunks():
 # ---------------------------------------------------------------- the sink
 
 class Sink:
-    def __init__(self, postel, tmp, args=(), name="sink"):
+    """`postel sink` (or, with cmd, another server that prints
+    "listening on 127.0.0.1:PORT" on the stream named by `announce`)."""
+
+    def __init__(self, postel, tmp, args=(), name="sink", cmd=None,
+                 announce="stdout"):
         self.maildir = os.path.join(tmp, name + "-maildir")
         self.log = os.path.join(tmp, name + ".log")
-        cmd = [postel, "sink", "--listen", "127.0.0.1:0",
-               "--maildir", self.maildir] + list(args)
+        self.out = os.path.join(tmp, name + ".out")
+        if cmd is None:
+            cmd = [postel, "sink", "--listen", "127.0.0.1:0",
+                   "--maildir", self.maildir] + list(args)
         print("run  " + " ".join(cmd))
         self.errf = open(self.log, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                     stderr=self.errf, stdin=subprocess.DEVNULL)
+        self.outf = open(self.out, "wb")
+        if announce == "stdout":
+            out, err = subprocess.PIPE, self.errf
+        else:
+            out, err = self.outf, subprocess.PIPE
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=err,
+                                     stdin=subprocess.DEVNULL)
+        pipe = self.proc.stdout if announce == "stdout" else self.proc.stderr
+        self.pipe = pipe
         self.port = None
         line = b""
         deadline = time.time() + 20
         while time.time() < deadline and b"\n" not in line:
-            r, _, _ = select.select([self.proc.stdout], [], [], 1)
+            r, _, _ = select.select([pipe], [], [], 1)
             if r:
-                c = os.read(self.proc.stdout.fileno(), 256)
+                c = os.read(pipe.fileno(), 256)
                 if not c:
                     break
                 line += c
         m = re.search(rb"listening on 127\.0\.0\.1:(\d+)", line)
         if not m:
             self.stop()
-            raise RuntimeError("sink did not start: %r\n%s" %
+            raise RuntimeError("server did not start: %r\n%s" %
                                (line, self.stderr()))
         self.port = int(m.group(1))
-        print("sink pid %d port %d" % (self.proc.pid, self.port))
+        print("server pid %d port %d" % (self.proc.pid, self.port))
 
     def stderr(self):
         with open(self.log, "rb") as f:
@@ -150,7 +163,8 @@ class Sink:
             rc = self.proc.wait()
             check(False, "sink stops within 20 s of SIGTERM")
         self.errf.close()
-        self.proc.stdout.close()
+        self.outf.close()
+        self.pipe.close()
         check(rc == 0, "sink exit status 0 after SIGTERM (got %s)" % rc)
         tmpdir = os.path.join(self.maildir, "tmp")
         if os.path.isdir(tmpdir):
@@ -533,6 +547,38 @@ def test_smtp_source(postel, tmp, lmtp=False):
           "sink logged one connect per session")
 
 
+# ---------------------------------------------------------------- examples
+
+def test_example_blocking(postel, tmp):
+    """examples/blocking.c: one process per connection, messages on
+    stdout after a "From <sender>" line."""
+    exe = os.path.join(os.path.dirname(os.path.dirname(postel)), "examples",
+                       "postel-example-blocking")
+    srv = Sink(postel, tmp, name="blocking", announce="stderr",
+               cmd=[exe, "127.0.0.1:0", "--stdout"])
+    try:
+        for case in ("plain", "helo", "bdat"):
+            run_peer([PYTHON, __file__, "--client", "smtplib", case,
+                      str(srv.port)], "smtplib %s -> example" % case)
+    finally:
+        os.kill(srv.proc.pid, signal.SIGTERM)
+        srv.proc.wait(timeout=20)
+        srv.errf.close()
+        srv.outf.close()
+        srv.pipe.close()
+    with open(srv.out, "rb") as f:
+        out = f.read()
+    expected = b"".join(b"From <" + f + b">\n" + c for f, c in [
+        (b"sender@example.org", message("plain-1")),
+        (b"", message("plain-2")),
+        (b"sender@example.org", message("helo")),
+        (b"sender@example.org", b"".join(bdat_chunks())),
+        (b"p@example.org", message("bdat-pipelined"))])
+    check(out == expected, "example: messages on stdout byte for byte")
+    if out != expected:
+        show_diff(expected, out)
+
+
 # ---------------------------------------------------------------- main
 
 def main(argv):
@@ -551,6 +597,7 @@ def main(argv):
         "msmtp": test_msmtp,
         "smtp-source": test_smtp_source,
         "lmtp": lambda p, t: test_smtp_source(p, t, lmtp=True),
+        "example-blocking": test_example_blocking,
     }
     if peer not in tests:
         print("unknown peer " + peer)

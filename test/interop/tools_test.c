@@ -212,6 +212,18 @@ static void xfer(ptls *from, ptls *to)
 	}
 }
 
+/* Built without OpenSSL: every constructor fails and says why. */
+#ifndef POSTEL_HAVE_OPENSSL
+static void test_no_tls(void)
+{
+	char err[128];
+	CHECK(ptls_available() == 0);
+	CHECK(ptls_server_ctx("c.pem", "k.pem", err, sizeof err) == NULL);
+	CHECK(strstr(err, "without OpenSSL") != NULL);
+	CHECK(ptls_client_ctx(0, NULL, NULL, NULL, err, sizeof err) == NULL);
+}
+#else
+
 static void test_tls(const char *tmp)
 {
 	char cmd[2048], cert[512], key[512], err[256], buf[64], desc[128];
@@ -278,6 +290,7 @@ static void test_tls(const char *tmp)
 	ptls_ctx_free(sc);
 	ptls_ctx_free(cc);
 }
+#endif
 
 int main(void)
 {
@@ -291,6 +304,8 @@ int main(void)
 	test_maildir(tmp);
 #ifdef POSTEL_HAVE_OPENSSL
 	test_tls(tmp);
+#else
+	test_no_tls();
 #endif
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	if (system(cmd) != 0)
