@@ -202,17 +202,6 @@ static void test_maildir(const char *tmp)
 	CHECK(strstr(err, "maildir /proc/postel-no/such") != NULL);
 }
 
-static void xfer(ptls *from, ptls *to)
-{
-	const void *p;
-	size_t n;
-	while ((p = ptls_out_buf(from, &n)) != NULL) {
-		CHECK(ptls_feed(to, p, n) == 0);
-		ptls_out_ack(from, n);
-	}
-}
-
-/* Built without OpenSSL: every constructor fails and says why. */
 #ifndef POSTEL_HAVE_OPENSSL
 static void test_no_tls(void)
 {
