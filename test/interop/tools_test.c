@@ -212,6 +212,15 @@ static void test_no_tls(void)
 	CHECK(ptls_client_ctx(0, NULL, NULL, NULL, err, sizeof err) == NULL);
 }
 #else
+static void xfer(ptls *from, ptls *to)
+{
+	const void *p;
+	size_t n;
+	while ((p = ptls_out_buf(from, &n)) != NULL) {
+		CHECK(ptls_feed(to, p, n) == 0);
+		ptls_out_ack(from, n);
+	}
+}
 
 static void test_tls(const char *tmp)
 {
