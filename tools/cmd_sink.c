@@ -43,7 +43,8 @@ const char cmd_sink_usage[] =
 	"sink [--listen ADDR:PORT] [--maildir DIR | --discard] "
 	"[--strict | --lenient] [--lmtp] [--hostname NAME] "
 	"[--max-size BYTES] [--tls-cert PEM --tls-key PEM] "
-	"[--auth USER:PASS]... [--max-sessions N] [--quiet]";
+	"[--auth USER:PASS]... [--max-sessions N] [--timeout SECONDS] "
+	"[--quiet]";
 
 #define SINK_INBUF 4096u       /* a command line plus what is pipelined */
 #define SINK_INBUF_AUTH 16384u /* RFC 4954 §4: 12288-octet SASL lines */
@@ -76,6 +77,7 @@ typedef struct sink {
 	unsigned long long stored, discarded, failed;
 	uint64_t now; /* monotonic seconds */
 	uint64_t resume_at; /* when to watch the listening socket again */
+	unsigned timeout;   /* seconds; 0: the RFC 5321 §4.5.3.2 values */
 } sink;
 
 struct session {
@@ -749,7 +751,8 @@ static void run(sink *k, session *s)
 		wheel_disarm(&k->timers, &s->timer);
 	else
 		wheel_arm(&k->timers, &s->timer,
-			  k->now + postel_timeout_seconds(t));
+			  k->now + (k->timeout ? k->timeout
+					       : postel_timeout_seconds(t)));
 }
 
 /* ---------------------------------------------------------------- accept */
@@ -889,6 +892,7 @@ int cmd_sink(int argc, char **argv)
 		{"tls-key", required_argument, NULL, 'k'},
 		{"auth", required_argument, NULL, 'a'},
 		{"max-sessions", required_argument, NULL, 'n'},
+		{"timeout", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
@@ -959,6 +963,11 @@ int cmd_sink(int argc, char **argv)
 			if (parse_u64(optarg, &u) != 0)
 				return usage_error("bad --max-sessions");
 			k->max_sessions = (size_t)u;
+			break;
+		case 't':
+			if (parse_u64(optarg, &u) != 0 || u == 0 || u > 86400)
+				return usage_error("bad --timeout");
+			k->timeout = (unsigned)u;
 			break;
 		case 'q':
 			k->quiet = 1;

@@ -2,7 +2,8 @@
 """Interop tests: real SMTP clients against `postel sink`.
 
 usage: interop.py POSTEL PEER
-  PEER: smtplib | swaks | msmtp | smtp-source | lmtp | example-blocking
+  PEER: smtplib | swaks | msmtp | smtp-source | lmtp | faults |
+        example-blocking
 
 Each test starts `postel sink` on 127.0.0.1 with port 0 (the sink prints
 the address it got), a temporary Maildir and, where needed, a self-signed
@@ -423,28 +424,30 @@ def test_swaks(postel, tmp):
                               "--auth", "bob:s3cret"], "swaks")
     port = ["--port", str(sink.port)]
     try:
-        run_peer(base + port + ["--data", files["swaks-plain"]],
+        run_peer(base + port + ["--data", "@" + files["swaks-plain"]],
                  "swaks plain")
         _, out = run_peer(base + port + ["--pipeline", "--data",
-                                         files["swaks-pipeline"]],
+                                         "@" + files["swaks-pipeline"]],
                           "swaks --pipeline")
-        # swaks prints what it pipelined as one group of lines
-        check(re.search(r"MAIL FROM:<sender@example.org>\s*\n\s*~?>?\s*"
-                        r"RCPT TO", out) is not None or "PIPELINING" in out,
-              "swaks saw PIPELINING")
-        run_peer(base + port + ["-tls", "--data", files["swaks-tls"]],
+        # swaks prints a pipelined group as its commands, then the replies
+        check(re.search(r" -> MAIL FROM:<sender@example.org>\n"
+                        r" -> RCPT TO:<rcpt@example.net>\n"
+                        r" -> RCPT TO:<other@example.net>\n"
+                        r" -> DATA\n<-  250 ", out) is not None,
+              "swaks pipelined MAIL, RCPT, RCPT, DATA in one group")
+        run_peer(base + port + ["-tls", "--data", "@" + files["swaks-tls"]],
                  "swaks -tls")
         run_peer(base + port + ["-tls", "--auth", "PLAIN", "--auth-user",
                                 "bob", "--auth-password", "s3cret",
-                                "--data", files["swaks-auth-plain"]],
+                                "--data", "@" + files["swaks-auth-plain"]],
                  "swaks -tls --auth PLAIN")
         run_peer(base + port + ["-tls", "--auth", "LOGIN", "--auth-user",
                                 "bob", "--auth-password", "s3cret",
-                                "--data", files["swaks-auth-login"]],
+                                "--data", "@" + files["swaks-auth-login"]],
                  "swaks -tls --auth LOGIN")
         run_peer(base + port + ["-tls", "--auth", "PLAIN", "--auth-user",
                                 "bob", "--auth-password", "nope",
-                                "--data", files["swaks-plain"]],
+                                "--data", "@" + files["swaks-plain"]],
                  "swaks bad password refused", expect_rc=28)
     finally:
         sink.stop()
@@ -555,6 +558,87 @@ def test_smtp_source(postel, tmp, lmtp=False):
           "sink logged one connect per session")
 
 
+# ---------------------------------------------------------------- faults
+
+def raw(port):
+    import socket
+    c = socket.create_connection(("127.0.0.1", port), timeout=20)
+    f = c.makefile("rb")
+    return c, f
+
+
+def stuff(content):
+    """Dot-stuffing for DATA (RFC 5321 §4.5.2)."""
+    return re.sub(rb"(^|\r\n)\.", rb"\1..", content)
+
+
+def reply(f):
+    """One whole reply: [lines]."""
+    lines = []
+    while True:
+        line = f.readline()
+        if not line:
+            return lines
+        lines.append(line)
+        if len(line) < 4 or line[3:4] != b"-":
+            return lines
+
+
+def test_faults(postel, tmp):
+    """Clients that misbehave: the sink stays up, stores exactly the
+    messages that got a 250, and none partially."""
+    sink = Sink(postel, tmp, ["--timeout", "2"], "faults")
+    try:
+        # 1. a complete message, then one cut off mid-DATA
+        c, f = raw(sink.port)
+        check(reply(f)[0].startswith(b"220 "), "faults: greeting")
+        c.sendall(b"EHLO client.example\r\n")
+        reply(f)
+        c.sendall(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+                  b"DATA\r\n")
+        codes = [reply(f)[0][:3] for _ in range(3)]
+        check(codes == [b"250", b"250", b"354"], "faults: pipelined group")
+        c.sendall(stuff(message("fault-ok")) + b".\r\n")
+        check(reply(f)[0][:3] == b"250", "faults: message accepted")
+        c.sendall(b"MAIL FROM:<x@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+                  b"DATA\r\n")
+        [reply(f) for _ in range(3)]
+        c.sendall(stuff(message("fault-cut"))[:3000])
+        time.sleep(0.3)
+        c.close()
+        # 2. a client that says nothing is dropped with 421 (--timeout 2)
+        c, f = raw(sink.port)
+        reply(f)
+        t0 = time.time()
+        r = reply(f)
+        check(r and r[0][:3] == b"421" and time.time() - t0 < 10,
+              "faults: idle client gets 421 after the timeout")
+        c.close()
+        # 3. 100 KiB without a newline: refused, never buffered
+        c, f = raw(sink.port)
+        reply(f)
+        c.sendall(b"EHLO " + b"x" * 102400)
+        c.sendall(b"\r\nNOOP\r\n")
+        r = reply(f)
+        check(r and r[0][:3] == b"500", "faults: over-long line gets 500")
+        c.close()
+        # 4. a message in progress when the sink is told to stop
+        c, f = raw(sink.port)
+        reply(f)
+        c.sendall(b"EHLO client.example\r\nMAIL FROM:<y@example.org>\r\n"
+                  b"RCPT TO:<b@example.net>\r\nDATA\r\n")
+        [reply(f) for _ in range(4)]
+        c.sendall(stuff(message("fault-shutdown"))[:5000])
+        time.sleep(0.3)
+    finally:
+        sink.stop()
+    r = reply(f)
+    check(r and r[0][:3] == b"421", "faults: 421 at shutdown")
+    c.close()
+    check_stored(sink, sent_by("a@example.org", [("fault-ok", "ESMTP")]),
+                 "faults")
+
+
 # ---------------------------------------------------------------- examples
 
 def test_example_blocking(postel, tmp):
@@ -606,6 +690,7 @@ def main(argv):
         "smtp-source": test_smtp_source,
         "lmtp": lambda p, t: test_smtp_source(p, t, lmtp=True),
         "example-blocking": test_example_blocking,
+        "faults": test_faults,
     }
     if peer not in tests:
         print("unknown peer " + peer)
