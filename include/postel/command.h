@@ -343,19 +343,19 @@ typedef struct postel_command_parser {
 	postel_command_config config;
 	/* private: */
 	int cs_;            /* scanner state */
-	uint32_t off_;      /* bytes of the line scanned so far (in buf) */
-	uint32_t lim_;      /* current line limit */
-	uint32_t dropped_;  /* bytes of an over-long line discarded */
+	uint32_t off_;      /* bytes of the line scanned so far */
+	uint32_t lim_;      /* line limit in force */
 	uint32_t err_at_;   /* offset where scanning failed */
-	uint8_t mode_;      /* scanning / skipping / discarding / done */
+	uint32_t set_;      /* marked spans */
+	uint8_t mode_;      /* idle / scanning / skipping / discarding */
 	uint8_t zone_;      /* part of the line being scanned */
 	uint8_t kind_;      /* parameter being scanned */
-	uint8_t sasl_;      /* line is a SASL response */
-	uint8_t err_byte_;  /* byte at err_at_ */
-	uint8_t pad_[3];
-	uint32_t set_;      /* spans marked */
-	uint32_t ms_[24];   /* span starts */
-	uint32_t me_[24];   /* span ends */
+	uint8_t sasl_;      /* the line is a SASL response */
+	uint8_t pflags_;    /* scanner flags */
+	uint8_t val_;       /* decoded value of the parameter */
+	uint8_t pad_[2];
+	uint32_t ms_[20];   /* span starts */
+	uint32_t me_[20];   /* span ends */
 } postel_command_parser;
 
 /**

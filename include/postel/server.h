@@ -60,6 +60,7 @@
 #ifndef POSTEL_SERVER_H
 #define POSTEL_SERVER_H
 
+#include "postel/command.h"
 #include "postel/common.h"
 #include "postel/engine.h"
 #include "postel/violation.h"
@@ -67,8 +68,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct postel_command; /* postel/command.h: a parsed command line */
 
 /* ======================================================================
  * Configuration
@@ -163,28 +162,29 @@ typedef struct postel_server_config {
 	/** Error replies (4xx/5xx to commands) after which the engine sends
 	 * 421 4.7.0 and closes. Default 20. */
 	uint32_t max_errors;
-	/** Longest command line in octets incl. CRLF (RFC 5321 §4.5.3.1.4,
-	 * raised by extensions, RFC 1869 §4.1.2). Default 2048. Longer
-	 * lines get 500 5.5.6 and are never buffered. Capped by the input
-	 * buffer size. */
+	/** Longest command line in octets incl. CRLF (RFC 5321 §4.5.3.1.4).
+	 * Default 512. MAIL and RCPT lines may be longer by what their
+	 * parameters add (RFC 1869 §4.1.2; POSTEL_CMD_MAX_MAIL_LINE,
+	 * POSTEL_CMD_MAX_RCPT_LINE). Longer lines get 500 5.5.6 and are
+	 * never buffered. Every line limit is capped by the input buffer
+	 * size. */
 	uint32_t max_line;
-	/** Longest SASL response line (RFC 4954 §4). Default 12288, capped
-	 * by the input buffer size. */
+	/** Longest AUTH command or SASL response line (RFC 4954 §4).
+	 * Default 12288; longer ones get 500 5.5.6. */
 	uint32_t max_auth_line;
 	/** Longest message text line (RFC 5321 §4.5.3.1.6); default 1000. */
 	uint32_t max_data_line;
-	/** Message size limit in octets (RFC 1870), advertised as SIZE n;
-	 * 0: no limit ("SIZE 0" is advertised, RFC 1870 §4). A declared
-	 * SIZE= over it gets 552 5.3.4 at MAIL, content over it 552 5.3.4
-	 * at the end. */
+	/** Message size limit in octets (RFC 1870), advertised as "SIZE n";
+	 * 0: no limit (bare "SIZE", RFC 1870 §4). A declared SIZE= over it
+	 * gets 552 5.3.4 at MAIL, content over it 552 5.3.4 at the end. */
 	uint64_t max_size;
 	/** Space-separated SASL mechanism names for EXT_AUTH ("PLAIN
 	 * LOGIN"); AUTH with another mechanism gets 504 5.5.4. */
 	const char *auth_mechanisms;
 	/** Extra EHLO lines (keyword and parameters, e.g. "XCLIENT NAME"),
-	 * each at most 507 octets. MAIL/RCPT parameters whose keyword is
-	 * the first word of an extra line reach the application instead
-	 * of getting 555. */
+	 * printable ASCII, each at most 500 octets. MAIL/RCPT parameters
+	 * whose keyword is the first word of an extra line reach the
+	 * application (in cmd->ext) instead of getting 555. */
 	const char *const *extra;
 	size_t extra_n;
 } postel_server_config;
@@ -224,7 +224,7 @@ typedef enum postel_server_event_type {
 	 * reject: 550 5.1.1. `index`: recipients accepted so far. */
 	POSTEL_SERVER_EV_RCPT = 4,
 	/** decide: DATA with at least one accepted recipient. accept: 354;
-	 * reject: 554 5.5.0... (the transaction stays open). */
+	 * reject: 554 5.5.0 (the transaction stays open). */
 	POSTEL_SERVER_EV_DATA = 5,
 	/** notify: message content (DATA, unstuffed; or BDAT octets), `data`
 	 * a span into the input buffer (or a static CRLF for a repaired line
@@ -244,7 +244,8 @@ typedef enum postel_server_event_type {
 	 * answered with that recipient's reply. With a nonzero verdict
 	 * (size over limit, bare CR/LF, ...) it is notify: the engine sends
 	 * `code` (552 5.3.4, 554 5.6.0) itself (to every recipient in
-	 * LMTP) and the message must be discarded. */
+	 * LMTP) and the message must be discarded. The transaction ends
+	 * after the (last) MESSAGE event. */
 	POSTEL_SERVER_EV_MESSAGE = 8,
 	/** decide: SASL step (RFC 4954). step 0 is the AUTH command: `arg`
 	 * the mechanism (one of auth_mechanisms, upper or lower case as
@@ -264,7 +265,7 @@ typedef enum postel_server_event_type {
 	 * reject: 454 4.7.0 (RFC 3207 §4). */
 	POSTEL_SERVER_EV_STARTTLS = 11,
 	/** decide: VRFY `arg`. accept: 252 2.5.0 (RFC 5321 §3.5.3); reply
-	 * 250/251/553 for real answers; reject: 550 5.1.1. */
+	 * 250/251 for real answers; reject: 550 5.1.1. */
 	POSTEL_SERVER_EV_VRFY = 12,
 	/** decide: EXPN `arg`. accept: 252 2.5.0; reject: 502 5.5.1. */
 	POSTEL_SERVER_EV_EXPN = 13,
@@ -278,52 +279,73 @@ typedef enum postel_server_event_type {
 	 * accept and reject: 500 5.5.2 (RFC 5321 §4.2.4); reply anything
 	 * else to implement a private command. */
 	POSTEL_SERVER_EV_UNKNOWN = 16,
-	/** notify: the mail transaction (if any) was dropped: RSET, a new
-	 * HELO/EHLO, TLS start, a failed message, or the end of the session
-	 * in the middle of one. Discard what was kept for it. */
+	/** notify: an open mail transaction was dropped: RSET, a new
+	 * HELO/EHLO, a failed BDAT chunk, or the end of the session in the
+	 * middle of it. Discard what was kept for it. */
 	POSTEL_SERVER_EV_RESET = 17,
-	/** notify: the client deviated from the RFCs: `violation` (see
-	 * violation.h), `data` the bytes concerned when there are some (a
-	 * command line, discarded input). Reported before the event or
-	 * reply of the command it concerns. */
+	/** notify: the client deviated from the RFCs and no other event
+	 * carries it: a command the engine refused itself (`cmd`, `line`),
+	 * input before the greeting or unsolicited pipelining, bytes after
+	 * STARTTLS (`data`: the discarded bytes). `violations` says what. */
 	POSTEL_SERVER_EV_VIOLATION = 18
 } postel_server_event_type;
 
-/** One event; filled by postel_server_next(). */
+/** Room for MAIL/RCPT parameters postel does not decode (cmd->ext). */
+#define POSTEL_SERVER_EXT_PARAMS 8
+
+/**
+ * One event; filled by postel_server_next() into the application's
+ * memory. The parsed command lives inside the event (`command`, with
+ * `cmd` pointing at it), so the event must not be copied while `cmd` is
+ * used (copy the fields instead). Every span points into the engine's
+ * input buffer (or the engine) and is valid until the next non-const call
+ * on the engine.
+ */
 typedef struct postel_server_event {
 	postel_server_event_type type;
 	/** Nonzero when the engine waits for an answer. */
 	int decide;
-	/** HELO: nonzero for EHLO and LHLO. AUTH: nonzero when `data` holds
-	 * an initial response (step 0; always at later steps). */
+	/** HELO: nonzero for EHLO and LHLO. */
 	int esmtp;
+	/** AUTH: nonzero when `data` holds a response (always at steps > 0;
+	 * at step 0 when an initial response was given, "=" included). */
 	int has_data;
 	/** The parsed command line (postel/command.h) for HELO, MAIL, RCPT,
 	 * DATA, STARTTLS, AUTH (step 0), VRFY, EXPN, ETRN, HELP, UNKNOWN and
-	 * the VIOLATION events of a command; NULL otherwise. */
-	const struct postel_command *cmd;
-	/** The whole command line without its line end (same cases). */
+	 * the VIOLATION event of a refused command; NULL otherwise. For
+	 * AUTH, the initial response in it has been overwritten by its
+	 * decoding (`data`). */
+	const postel_command *cmd;
+	/** The command line without its line end (same cases as `cmd`). */
 	postel_span line;
-	/** Main argument: see each event type. */
+	/** Main argument: HELO domain; MAIL/RCPT mailbox ("local@domain",
+	 * empty for <>, "Postmaster" for <Postmaster>); AUTH mechanism;
+	 * VRFY/EXPN/HELP string; ETRN node; UNKNOWN verb. */
 	postel_span arg;
-	/** CONTENT: content octets; AUTH: decoded SASL data; VIOLATION: the
-	 * bytes concerned. */
+	/** CONTENT: content octets; AUTH: decoded SASL data; VIOLATION:
+	 * the bytes concerned (may be empty). */
 	postel_span data;
-	/** CONTENT: content octets before `data`; CHUNK: chunk octets;
-	 * MESSAGE: content octets of the message. */
+	/** CONTENT: content octets before `data`; CHUNK: octets of this
+	 * chunk; MESSAGE: content octets of the message. */
 	uint64_t size;
-	/** RCPT: recipients accepted so far; MESSAGE: LMTP recipient index;
-	 * AUTH: step (0 = the AUTH command). */
+	/** RCPT: recipients accepted so far in the transaction; MESSAGE:
+	 * LMTP recipient index; AUTH: step (0 = the AUTH command). */
 	uint32_t index;
 	/** MESSAGE: number of MESSAGE events for this message (accepted
 	 * recipients in LMTP, 1 in SMTP). */
 	uint32_t count;
 	/** MESSAGE: postel_data_verdict (0: acceptable). */
 	unsigned verdict;
-	/** MESSAGE with a nonzero verdict: the reply code the engine sends. */
+	/** MESSAGE with a nonzero verdict, CHUNK that failed: the reply code
+	 * the engine sent. */
 	unsigned code;
-	/** VIOLATION: what. */
-	postel_violation violation;
+	/** Violations of the unit this event concerns: the command line (the
+	 * parser's lenient-accepted ones and the engine's), the message
+	 * content (MESSAGE), or the session (VIOLATION). */
+	postel_violation_list violations;
+	/* storage for `cmd` (read through `cmd`): */
+	postel_command command;
+	postel_esmtp_param ext[POSTEL_SERVER_EXT_PARAMS];
 } postel_server_event;
 
 /** Stable short name of an event type ("mail", "content", ...). */
@@ -342,7 +364,7 @@ postel_server_event_name(postel_server_event_type t);
 #define POSTEL_SERVER_MIN_OUTBUF 1024u
 
 /** Session properties (postel_server_session()), also what the trace
- * needs (trace.h, RFC 3848 / RFC 6531 §3.7.4 "with" keywords). */
+ * needs (trace.h: RFC 3848 / RFC 6531 §4.3 "with" keywords). */
 enum postel_server_session_flag {
 	POSTEL_SESSION_ESMTP = 1u << 0,    /**< EHLO (or LHLO) greeted */
 	POSTEL_SESSION_LMTP = 1u << 1,     /**< LMTP (RFC 2033) */
@@ -402,8 +424,9 @@ POSTEL_EXTERN postel_status postel_server_reset(postel_server *s);
 POSTEL_EXTERN unsigned postel_server_state(const postel_server *s);
 
 /** Room for received bytes: the pointer and `*len` (0 when no input can
- * be taken now: DECIDE, TLS, CLOSED, or the buffer is full). Changes
- * nothing. */
+ * be taken now: TLS, CLOSED, or the buffer is full). Input may be taken
+ * while READ is not raised (e.g. while a decision is pending); it is
+ * processed in order later. Changes nothing. */
 POSTEL_EXTERN unsigned char *postel_server_recv_buf(const postel_server *s,
 						    size_t *len);
 
@@ -437,7 +460,8 @@ POSTEL_EXTERN int postel_server_next(postel_server *s,
 
 /** Answer the pending decision with its default positive reply (see
  * each event type). Returns POSTEL_OK; POSTEL_E_STATE when no decision
- * is pending. Invalidates the event's spans. */
+ * is pending. Invalidates the event's spans. Like every answer, it only
+ * queues the reply: the next postel_server_next() goes on. */
 POSTEL_EXTERN postel_status postel_server_accept(postel_server *s);
 
 /**
@@ -449,9 +473,10 @@ POSTEL_EXTERN postel_status postel_server_accept(postel_server *s);
  * default. 421 closes the session after it is sent (RFC 5321 §3.8).
  * Returns POSTEL_OK; POSTEL_E_STATE when no decision is pending;
  * POSTEL_E_ARGUMENT for a bad code, enhanced code or text (CR, LF-only
- * lines, control characters, lines over 512 octets); POSTEL_E_LIMIT
- * when the reply does not fit the free output room (at least 512 octets
- * are always free when a decision is pending). Nothing changes on error.
+ * lines, control characters, lines over 512 octets incl. code and CRLF, RFC 5321
+ * §4.5.3.1.5); POSTEL_E_LIMIT when the reply does not fit the free output
+ * room (at least 1024 octets are always free when a decision is
+ * pending). Nothing changes on error.
  */
 POSTEL_EXTERN postel_status postel_server_reject(postel_server *s,
 						 unsigned code,
@@ -521,8 +546,18 @@ POSTEL_EXTERN unsigned postel_server_session(const postel_server *s);
  * until the next HELO, TLS start or reset); empty before one. */
 POSTEL_EXTERN postel_span postel_server_helo(const postel_server *s);
 
+/** The configured hostname. */
+POSTEL_EXTERN const char *postel_server_hostname(const postel_server *s);
+
 /** Recipients accepted in the current transaction. */
 POSTEL_EXTERN uint32_t postel_server_recipients(const postel_server *s);
+
+/** Nonzero when PIPELINING (RFC 2920) is in effect: offered and the
+ * client greeted with EHLO (or LHLO). Without it a client must wait for
+ * each reply; input that arrives early is reported (EARLY_TALKER /
+ * UNSOLICITED_PIPELINING) and, in strict mode, ends the session with 554
+ * 5.5.0. */
+POSTEL_EXTERN int postel_server_pipelining(const postel_server *s);
 
 #ifdef __cplusplus
 }
