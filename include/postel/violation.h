@@ -39,11 +39,35 @@ extern "C" {
 
 /* DATA / BDAT content, 200-299 (src/data.c) */
 #define POSTEL_VIOLATIONS_DATA(X) \
-	X(DATA_BARE_LF,     200, "data-bare-lf",       "RFC 5321 §2.3.8", 0)
+	X(DATA_BARE_LF,     200, "data-bare-lf",       "RFC 5321 §2.3.8", 0) \
+	X(DATA_BARE_CR,     201, "data-bare-cr",       "RFC 5321 §2.3.8", 0) \
+	X(DATA_NUL,         202, "data-nul",           "RFC 5322 §3.5", 0) \
+	X(DATA_8BIT,        203, "data-8bit",          "RFC 5321 §2.4", 0) \
+	X(DATA_LINE_TOO_LONG, 204, "data-line-too-long", "RFC 5321 §4.5.3.1.6", 0) \
+	X(DATA_FAKE_END,    205, "data-fake-end",      "RFC 5321 §4.1.1.4", 0) \
+	X(DATA_SIZE_EXCEEDED, 206, "data-size-exceeded", "RFC 1870 §6.2", 1)
 
 /* replies and EHLO capabilities, 300-399 (src/reply.c) */
 #define POSTEL_VIOLATIONS_REPLY(X) \
-	X(REPLY_BAD_CODE,   300, "reply-bad-code",     "RFC 5321 §4.2", 1)
+	X(REPLY_BAD_CODE,   300, "reply-bad-code",     "RFC 5321 §4.2", 1) \
+	X(REPLY_SYNTAX,     301, "reply-syntax",       "RFC 5321 §4.2", 1) \
+	X(REPLY_CODE_MISMATCH, 302, "reply-code-mismatch", "RFC 5321 §4.2.1", 1) \
+	X(REPLY_LINE_TOO_LONG, 303, "reply-line-too-long", "RFC 5321 §4.5.3.1.5", 1) \
+	X(REPLY_TOO_MANY_LINES, 304, "reply-too-many-lines", "RFC 5321 §4.5.3.1", 1) \
+	X(REPLY_TOO_LONG,   305, "reply-too-long",     "RFC 5321 §4.5.3.1", 1) \
+	X(REPLY_BAD_UTF8,   306, "reply-bad-utf8",     "RFC 6531 §3.7.4", 0) \
+	X(REPLY_ENH_SYNTAX, 307, "reply-enhanced-syntax", "RFC 3463 §2", 0) \
+	X(REPLY_ENH_MISMATCH, 308, "reply-enhanced-mismatch", "RFC 2034 §4", 0) \
+	X(REPLY_ENH_INCONSISTENT, 309, "reply-enhanced-inconsistent", "RFC 2034 §4", 0) \
+	X(EHLO_SYNTAX,      320, "ehlo-syntax",        "RFC 5321 §4.1.1.1", 0) \
+	X(EHLO_DOMAIN,      321, "ehlo-domain",        "RFC 5321 §4.1.1.1", 0) \
+	X(EHLO_SIZE,        322, "ehlo-size",          "RFC 1870 §4", 0) \
+	X(EHLO_AUTH,        323, "ehlo-auth",          "RFC 4954 §3", 0) \
+	X(EHLO_MT_PRIORITY, 324, "ehlo-mt-priority",   "RFC 6710 §7", 0) \
+	X(EHLO_DELIVERBY,   325, "ehlo-deliverby",     "RFC 2852 §2", 0) \
+	X(EHLO_FUTURERELEASE, 326, "ehlo-futurerelease", "RFC 4865 §3", 0) \
+	X(EHLO_UNEXPECTED_PARAM, 327, "ehlo-unexpected-param", "RFC 5321 §4.1.1.1", 0) \
+	X(EHLO_DUPLICATE,   328, "ehlo-duplicate",     "RFC 5321 §4.1.1.1", 0)
 
 /* server session, 400-499 (src/server.c) */
 #define POSTEL_VIOLATIONS_SERVER(X) \
