@@ -148,9 +148,9 @@ static int listed(postel_client_cmd cmd, unsigned code)
 	case POSTEL_CLIENT_CMD_MAIL: l = mail; break;
 	case POSTEL_CLIENT_CMD_RCPT: l = rcpt; break;
 	case POSTEL_CLIENT_CMD_DATA: l = data; break;
-	case POSTEL_CLIENT_CMD_DOT:
-	case POSTEL_CLIENT_CMD_BDAT_LAST: l = dot; break;
-	case POSTEL_CLIENT_CMD_BDAT: l = bdat; break;
+	case POSTEL_CLIENT_CMD_DOT: l = dot; break;
+	case POSTEL_CLIENT_CMD_BDAT:
+	case POSTEL_CLIENT_CMD_BDAT_LAST: l = bdat; break;
 	case POSTEL_CLIENT_CMD_QUIT: l = quit; break;
 	default: break;
 	}
@@ -651,7 +651,7 @@ static void after_hello(postel_client *c)
 	c->phase_ = PH_IDLE;
 }
 
-static void take_caps(postel_client *c)
+static void take_caps(postel_client *c, postel_client_cmd cmd)
 {
 	postel_ehlo *e = &c->ehlo_;
 	memset(e, 0, sizeof *e);
@@ -660,7 +660,7 @@ static void take_caps(postel_client *c)
 	e->unknown = c->unknown_;
 	e->num_unknown = POSTEL_CLIENT_EHLO_UNKNOWN;
 	postel_status st = postel_ehlo_parse(e, &c->reply_, c->lenient_);
-	push_vlist(c, &e->violations, head(c));
+	push_vlist(c, &e->violations, cmd);
 	if (st == POSTEL_E_ARGUMENT) { /* more lines than we store: none */
 		memset(e, 0, sizeof *e);
 		c->caps_ = 0;
@@ -668,7 +668,7 @@ static void take_caps(postel_client *c)
 	}
 	if (c->tls_on_ && (e->caps & POSTEL_EHLO_STARTTLS)) {
 		/* RFC 3207 §4.2: not offered after TLS; never used again */
-		push_violation(c, POSTEL_V_STARTTLS_AFTER_TLS, head(c));
+		push_violation(c, POSTEL_V_STARTTLS_AFTER_TLS, cmd);
 		e->caps &= ~(uint32_t)POSTEL_EHLO_STARTTLS;
 	}
 	c->caps_ = e->caps;
@@ -716,6 +716,12 @@ static void on_final(postel_client *c, postel_client_cmd cmd, int cls)
 	if (cls == 2 && !c->t_.failed && c->t_.ok > 0)
 		c->t_.delivered += (c->flags_ & POSTEL_CLIENT_LMTP) ? 1
 								    : c->t_.ok;
+	/* RFC 3030 §2: a failed BDAT leaves the state indeterminate: RSET
+	 * (in LMTP the replies are per recipient and the transaction is
+	 * over) */
+	if (cmd == POSTEL_CLIENT_CMD_BDAT_LAST && cls != 2 &&
+	    !(c->flags_ & POSTEL_CLIENT_LMTP))
+		c->t_.rset = 1;
 	if (++c->t_.finals < due)
 		return;
 	dequeue(c);
@@ -860,7 +866,7 @@ static void on_reply(postel_client *c, postel_status pst)
 	int caps = cls == 2 && (cmd == POSTEL_CLIENT_CMD_EHLO ||
 				cmd == POSTEL_CLIENT_CMD_LHLO);
 	if (caps)
-		take_caps(c);
+		take_caps(c, cmd);
 	else if (cmd == POSTEL_CLIENT_CMD_EHLO || cmd == POSTEL_CLIENT_CMD_LHLO ||
 		 cmd == POSTEL_CLIENT_CMD_HELO)
 		c->caps_ = 0, c->size_max_ = 0, c->rcpt_max_ = 0;
@@ -891,6 +897,8 @@ static void on_reply(postel_client *c, postel_status pst)
 		c->t_.mail = cls == 2 ? MAIL_OK : MAIL_FAILED;
 		if (cls != 2 && !c->t_.pipelined)
 			txn_abort(c);
+		else
+			txn_settle(c);
 		break;
 	case POSTEL_CLIENT_CMD_RCPT:
 		c->t_.replied++;

@@ -578,10 +578,11 @@ POSTEL_EXTERN postel_status postel_client_data(postel_client *c);
  * dot-stuffed (RFC 5321 §4.5.2) and ended with "." CRLF; with BDAT it
  * goes out unaltered in chunks (RFC 3030 §2).
  * Returns POSTEL_OK (all taken), POSTEL_OUTPUT_FULL (some taken: wait
- * for the next NEED_CONTENT), POSTEL_INVALID (refused; the content up to
- * `*used` was sent; the transaction is aborted: with BDAT by RSET, with
- * DATA by closing the connection, the only way to stop a DATA message;
- * refusal TRANSACTION_FAILED when a pipelined BDAT failed meanwhile).
+ * for the next NEED_CONTENT), POSTEL_INVALID (refused: nothing of this
+ * call is sent, `*used` is the offset of the offending octet, and the
+ * transaction is aborted: with BDAT by RSET, with DATA by closing the
+ * connection, the only way to stop a DATA message; refusal
+ * TRANSACTION_FAILED when a pipelined BDAT failed meanwhile).
  */
 POSTEL_EXTERN postel_status postel_client_body(postel_client *c,
 					       const char *p, size_t n,
