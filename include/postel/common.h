@@ -106,6 +106,15 @@ enum postel_lenient_flag {
 	/** 8-bit octets in a command line without SMTPUTF8 (RFC 6531 §3.3).
 	 * Risk: addresses whose encoding is unknown. */
 	POSTEL_LENIENT_8BIT_COMMAND = 1u << 4,
+	/** HELO/EHLO/LHLO argument that is not a Domain (or address
+	 * literal), e.g. `EHLO my_pc` (§4.1.1.1). Risk: the client name
+	 * cannot be checked; it is still one word without spaces. */
+	POSTEL_LENIENT_HELO_SYNTAX = 1u << 5,
+	/** Unquoted local part with leading, trailing or doubled dots
+	 * (`a..b@c`, `a.@c`; §4.1.2 Dot-string), sent by some mobile
+	 * carriers. Risk: such addresses may be treated differently by the
+	 * next hop. */
+	POSTEL_LENIENT_LOCAL_PART_DOTS = 1u << 6,
 	/** Bare LF / bare CR inside message content are repaired to CRLF
 	 * instead of failing the message (§2.3.8). Never used to find the end
 	 * of data. Risk: the repaired message differs from what was sent. */
@@ -151,10 +160,10 @@ enum postel_lenient_flag {
 #define POSTEL_LENIENT                                                        \
 	(POSTEL_LENIENT_SPACE_AFTER_COLON | POSTEL_LENIENT_NO_ANGLE_BRACKETS | \
 	 POSTEL_LENIENT_EXTRA_SPACE | POSTEL_LENIENT_REPLY_BARE_LF |           \
+	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
+	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT |           \
 	 POSTEL_LENIENT_REPLY_8BIT | POSTEL_LENIENT_REPLY_ENHANCED |           \
-	 POSTEL_LENIENT_EHLO_SYNTAX | POSTEL_LENIENT_EARLY_TALKER |            \
-	 POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |                                \
-	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT)
+	 POSTEL_LENIENT_EHLO_SYNTAX)
 
 #ifdef __cplusplus
 }
