@@ -404,8 +404,8 @@ static int keyword_ok(postel_span kw)
 
 static int params_ok(postel_span p, int had_sp)
 {
-	if (had_sp && p.n == 0)
-		return 0; /* trailing SP */
+	if (had_sp && (p.n == 0 || p.p[0] == ' '))
+		return 0; /* trailing SP, or more than one */
 	for (size_t i = 0; i < p.n; i++) {
 		unsigned char ch = (unsigned char)p.p[i];
 		if (ch == ' ') {
