@@ -1048,7 +1048,10 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 			}
 			break;
 		}
-		if (c->closing_ || c->phase_ == PH_TLS || c->qn_ == 0)
+		/* a reply is read once its command is out: never before
+		 * the bytes that ask for it were taken by send_ack */
+		if (c->closing_ || c->phase_ == PH_TLS || c->qn_ == 0 ||
+		    c->out_w_ > c->out_r_)
 			break;
 		if (!c->need_input_ && read_reply(c))
 			continue;
@@ -1084,7 +1087,7 @@ unsigned postel_client_state(const postel_client *c)
 		return st;
 	}
 	if (c->qn_ && w == W_NONE) {
-		if (!c->need_input_ || c->eof_)
+		if ((!c->need_input_ || c->eof_) && !out)
 			st |= POSTEL_DECIDE; /* bytes to read: call next */
 		else if (c->in_len_ < c->in_cap_)
 			st |= POSTEL_READ;

@@ -463,7 +463,13 @@ static size_t drive(app *a, const char *p, size_t n, tlog *log)
 	size_t used = 0;
 	postel_client_event ev;
 	for (int guard = 0; guard < 1000000; guard++) {
+		if (postel_client_next(&a->c, &ev)) {
+			log_event(a, &ev, log);
+			act(a, &ev, log);
+			continue;
+		}
 		unsigned st = postel_client_state(&a->c);
+		ck_assert(!(st & POSTEL_DECIDE));
 		if (st & POSTEL_WRITE) {
 			size_t k;
 			const char *o = postel_client_send_buf(&a->c, &k);
@@ -471,11 +477,6 @@ static size_t drive(app *a, const char *p, size_t n, tlog *log)
 			log_out(a, o, k, log);
 			ck_assert_int_eq(postel_client_send_ack(&a->c, k),
 					 POSTEL_OK);
-			continue;
-		}
-		if (postel_client_next(&a->c, &ev)) {
-			log_event(a, ev.type ? &ev : &ev, log);
-			act(a, &ev, log);
 			continue;
 		}
 		size_t avail = before_mark(p + used, n - used);

@@ -11,22 +11,25 @@
  *     postel_client_init(&c, &config, inbuf, sizeof inbuf, outbuf,
  *                        sizeof outbuf);
  *     for (;;) {
+ *         if (postel_client_next(&c, &ev)) { handle(&ev); continue; }
  *         unsigned st = postel_client_state(&c);
  *         if (st & POSTEL_CLOSED) break;            (last_error says why)
  *         if (st & POSTEL_WRITE) { p = postel_client_send_buf(&c, &n);
  *             n = write(fd, p, n); postel_client_send_ack(&c, n); continue; }
- *         if (postel_client_next(&c, &ev)) { handle(&ev); continue; }
  *         if (st & POSTEL_TLS) { handshake(); postel_client_tls_started(&c);
  *             continue; }
  *         if (st & POSTEL_READ) { p = postel_client_recv_buf(&c, &n);
  *             n = read(fd, p, n);
  *             if (n == 0) postel_client_eof(&c);
- *             else postel_client_recv_ack(&c, n); }
+ *             else postel_client_recv_ack(&c, n); continue; }
+ *         break;      (a decision is open: answer it, then loop again)
  *     }
  *
  * Unlike a server, a client produces output in answer to events, so the
- * loop looks at the state again after every event (never reads with a
- * state computed before the events were handled).
+ * loop pulls events first: the commands a pipelined group is made of are
+ * all queued before the group is written, and the state is looked at
+ * only once the events are drained (`handle` answers each decision; an
+ * application that answers later leaves the loop and comes back).
  *
  * The session the engine runs:
  *   greeting (220; 421 or 554 end it, RFC 5321 §3.1) → EHLO (LHLO in LMTP
