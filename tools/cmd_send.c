@@ -70,7 +70,7 @@ typedef struct sender {
 	int rcpt_index[MAX_RCPT]; /* engine index -> to[] index */
 	int given;
 	const char *user, *pass;
-	int auth_done, can_plain, can_login;
+	int auth_done, auth_ok, can_plain, can_login;
 	int sent; /* the transaction was started */
 	int eight_bit, utf8;
 	/* outcome */
@@ -158,6 +158,12 @@ static void answer_ready(sender *s)
 		fprintf(stderr, "postel send: AUTH refused: %s\n",
 			postel_client_refusal_name(postel_client_refused(&s->c)));
 		s->perm = 1;
+		postel_client_quit(&s->c);
+		return;
+	}
+	if (s->user && !s->auth_ok) {
+		/* authentication failed (reported with its reply): no
+		 * message without it */
 		postel_client_quit(&s->c);
 		return;
 	}
@@ -263,7 +269,9 @@ static void on_reply(sender *s, const postel_client_event *ev)
 		}
 		break;
 	case POSTEL_CLIENT_CMD_AUTH:
-		if (cls != 2) {
+		if (cls == 2)
+			s->auth_ok = 1;
+		else {
 			outcome(s, r->code);
 			print_reply(stderr, "AUTH", NULL, r);
 		}
