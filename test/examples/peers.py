@@ -4,6 +4,7 @@
     peers.py waitport PORT SECONDS
     peers.py send PORT FILE [--count N] [--parallel N] [--8bit]
     peers.py idle PORT SECONDS
+    peers.py mute PORT SECONDS
     peers.py check DIR FILE[:COUNT]...
 
 send: Python smtplib delivers FILE (CRLF line ends, ending in CRLF, so
@@ -11,6 +12,8 @@ that what the server stores must equal FILE byte for byte) N times in one
 session, in each of --parallel concurrent sessions.
 idle: connect, read the greeting, send nothing; the server must time out
 with a 421 reply and close within SECONDS.
+mute: a server that accepts connections and never says anything (not
+even the greeting), for SECONDS.
 check: the files in DIR (a Maildir's new/, or aiosmtpd_store's *.eml) are
 exactly the given messages, COUNT times each, byte for byte.
 """
@@ -95,6 +98,24 @@ def idle(port, seconds):
     return 0
 
 
+def mute(port, seconds):
+    held = []
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((HOST, port))
+        s.listen(16)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            s.settimeout(max(0.01, end - time.monotonic()))
+            try:
+                held.append(s.accept()[0])
+            except socket.timeout:
+                break
+    for c in held:
+        c.close()
+    return 0
+
+
 def digest(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -140,6 +161,8 @@ def main(argv):
         return send(int(args[0]), args[1], count, parallel, eightbit)
     if cmd == "idle":
         return idle(int(args[0]), float(args[1]))
+    if cmd == "mute":
+        return mute(int(args[0]), float(args[1]))
     if cmd == "check":
         return check(args[0], args[1:])
     print(__doc__, file=sys.stderr)

@@ -10,7 +10,9 @@
 # when the (shortened) timeout passes. Client examples (client_blocking,
 # client_libuv) deliver to each server example and to Python aiosmtpd, in
 # clear text and with STARTTLS (certificate checked against a CA file);
-# with the wrong CA file they must fail and deliver nothing.
+# with the wrong CA file they must fail and deliver nothing; against a
+# server that never answers they must give up when the (shortened)
+# timeout passes.
 #
 # Every process is started under timeout(1) and stopped by its pid; all
 # sockets are on 127.0.0.1; the work directory is removed at the end.
@@ -222,6 +224,25 @@ for mode in plain starttls; do
 	done
 	stop "$aio_pid"
 done
+
+# ---- client timeouts: a server that accepts and never speaks ----
+mute_port=$(timeout 10 $py "$peers" freeport)
+timeout 120 $py "$peers" mute "$mute_port" 60 >"$work/mute.log" 2>&1 &
+mute_pid=$!
+pids+=("$mute_pid")
+timeout 20 $py "$peers" waitport "$mute_port" 15 >>"$work/mute.log" 2>&1
+result "mute server starts" $? "$work/mute.log"
+for client in client_blocking client_libuv; do
+	[ -n "${ex[$client]:-}" ] || continue
+	timeout 30 "${ex[$client]}" -t 1 127.0.0.1:"$mute_port" \
+		from@example.org to@example.net "$msg_a" >"$work/client.log" 2>&1
+	status=$?
+	[ "$status" -ne 0 ] && [ "$status" -ne 124 ] &&
+		grep -q "greeting timeout" "$work/client.log"
+	result "$client gives up on a silent server after its timeout" $? \
+		"$work/client.log"
+done
+stop "$mute_pid"
 
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]
