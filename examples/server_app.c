@@ -157,9 +157,12 @@ void server_app_event(server_app *a, postel_server *s,
 			maildir_abort(a->store, &a->msg);
 		return;
 	case POSTEL_SERVER_EV_VIOLATION:
-		fprintf(stderr, "session %lu: client violation %s (%s)\n",
-			a->id, postel_violation_name(ev->violation),
-			postel_violation_rfc(ev->violation));
+		for (unsigned i = 0; i < ev->violations.n; i++) {
+			postel_violation v = (postel_violation)ev->violations.id[i];
+			fprintf(stderr, "session %lu: client violation %s (%s)\n",
+				a->id, postel_violation_name(v),
+				postel_violation_rfc(v));
+		}
 		return;
 	default:
 		/* CONNECT, HELO, RCPT, DATA, CHUNK, VRFY, ...: accept, with

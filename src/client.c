@@ -1184,7 +1184,7 @@ postel_status postel_client_tls_started(postel_client *c)
 	c->need_input_ = 1;
 	parser_setup(c, 0);
 	if (c->tls_junk_) {
-		push_violation(c, POSTEL_V_STARTTLS_INJECTION,
+		push_violation(c, POSTEL_V_STARTTLS_REPLY_INJECTION,
 			       POSTEL_CLIENT_CMD_STARTTLS);
 		LAST_EV(c).size = c->tls_junk_;
 		c->tls_junk_ = 0;
