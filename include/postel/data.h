@@ -281,6 +281,7 @@ typedef struct postel_data_encoder {
 	uint8_t pend_n_; /* octets of pend_ still to write */
 	uint8_t pend_off_;
 	uint8_t in_call_;
+	uint8_t impl_;   /* copier: see src/data.c */
 	char pend_[6];
 } postel_data_encoder;
 
