@@ -2,6 +2,7 @@
  * postel — status and violation tables, version.
  */
 #include "internal.h"
+#include "postel/engine.h"
 #include "postel/version.h"
 
 const char *postel_status_name(postel_status s)
@@ -72,4 +73,36 @@ const char *postel_version(void)
 unsigned long postel_version_num(void)
 {
 	return POSTEL_VERSION_NUM;
+}
+
+unsigned postel_timeout_seconds(postel_timeout t)
+{
+	switch (t) {
+	case POSTEL_TIMEOUT_DATA_INIT: return 2 * 60;
+	case POSTEL_TIMEOUT_DATA_BLOCK: return 3 * 60;
+	case POSTEL_TIMEOUT_DATA_TERM: return 10 * 60;
+	case POSTEL_TIMEOUT_GREETING:
+	case POSTEL_TIMEOUT_MAIL:
+	case POSTEL_TIMEOUT_RCPT:
+	case POSTEL_TIMEOUT_SERVER:
+	case POSTEL_TIMEOUT_COMMAND: return 5 * 60;
+	case POSTEL_TIMEOUT_NONE: break;
+	}
+	return 0;
+}
+
+const char *postel_timeout_name(postel_timeout t)
+{
+	switch (t) {
+	case POSTEL_TIMEOUT_NONE: return "none";
+	case POSTEL_TIMEOUT_GREETING: return "greeting";
+	case POSTEL_TIMEOUT_MAIL: return "mail";
+	case POSTEL_TIMEOUT_RCPT: return "rcpt";
+	case POSTEL_TIMEOUT_DATA_INIT: return "data-init";
+	case POSTEL_TIMEOUT_DATA_BLOCK: return "data-block";
+	case POSTEL_TIMEOUT_DATA_TERM: return "data-term";
+	case POSTEL_TIMEOUT_SERVER: return "server";
+	case POSTEL_TIMEOUT_COMMAND: return "command";
+	}
+	return "unknown";
 }

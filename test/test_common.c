@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "postel/common.h"
+#include "postel/engine.h"
 #include "postel/version.h"
 #include "postel/violation.h"
 
@@ -64,6 +65,20 @@ START_TEST(version)
 }
 END_TEST
 
+START_TEST(timeouts)
+{
+	/* RFC 5321 §4.5.3.2 minimums */
+	ck_assert_uint_eq(postel_timeout_seconds(POSTEL_TIMEOUT_GREETING), 300);
+	ck_assert_uint_eq(postel_timeout_seconds(POSTEL_TIMEOUT_DATA_INIT), 120);
+	ck_assert_uint_eq(postel_timeout_seconds(POSTEL_TIMEOUT_DATA_BLOCK), 180);
+	ck_assert_uint_eq(postel_timeout_seconds(POSTEL_TIMEOUT_DATA_TERM), 600);
+	ck_assert_uint_eq(postel_timeout_seconds(POSTEL_TIMEOUT_SERVER), 300);
+	ck_assert_uint_eq(postel_timeout_seconds(POSTEL_TIMEOUT_NONE), 0);
+	ck_assert_str_eq(postel_timeout_name(POSTEL_TIMEOUT_DATA_TERM), "data-term");
+	ck_assert_str_eq(postel_timeout_name((postel_timeout)99), "unknown");
+}
+END_TEST
+
 Suite *suite_common(void)
 {
 	Suite *s = suite_create("common");
@@ -71,6 +86,7 @@ Suite *suite_common(void)
 	tcase_add_test(tc, status_names);
 	tcase_add_test(tc, violation_table);
 	tcase_add_test(tc, version);
+	tcase_add_test(tc, timeouts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -106,6 +106,15 @@ enum postel_lenient_flag {
 	/** 8-bit octets in a command line without SMTPUTF8 (RFC 6531 §3.3).
 	 * Risk: addresses whose encoding is unknown. */
 	POSTEL_LENIENT_8BIT_COMMAND = 1u << 4,
+	/** HELO/EHLO/LHLO argument that is not a Domain (or address
+	 * literal), e.g. `EHLO my_pc` (§4.1.1.1). Risk: the client name
+	 * cannot be checked; it is still one word without spaces. */
+	POSTEL_LENIENT_HELO_SYNTAX = 1u << 5,
+	/** Unquoted local part with leading, trailing or doubled dots
+	 * (`a..b@c`, `a.@c`; §4.1.2 Dot-string), sent by some mobile
+	 * carriers. Risk: such addresses may be treated differently by the
+	 * next hop. */
+	POSTEL_LENIENT_LOCAL_PART_DOTS = 1u << 6,
 	/** Bare LF / bare CR inside message content are repaired to CRLF
 	 * instead of failing the message (§2.3.8). Never used to find the end
 	 * of data. Risk: the repaired message differs from what was sent. */
@@ -120,12 +129,34 @@ enum postel_lenient_flag {
 	 * lets the server reject it). Common in practice. Risk: the content's
 	 * charset is unknown and a 7-bit-only next hop garbles it. */
 	POSTEL_LENIENT_DATA_8BIT = 1u << 11,
-	/** Replies whose lines end with a bare LF (§2.3.8). */
+	/** Replies whose lines end with a bare LF (§2.3.8). Risk: a reply
+	 * framed differently by a proxy and by the client. A bare CR is
+	 * never accepted. */
 	POSTEL_LENIENT_REPLY_BARE_LF = 1u << 16,
+	/** Octets above 127 in reply text that is not allowed to carry UTF-8
+	 * (RFC 6531 §3.7.4), or malformed UTF-8 where it is. Risk: text of
+	 * unknown encoding reaches logs and users. */
+	POSTEL_LENIENT_REPLY_8BIT = 1u << 17,
+	/** Control characters other than HT (and DEL) in reply text (RFC
+	 * 5321 §4.2 textstring). Risk: terminal escapes reach logs. NUL is
+	 * never accepted. */
+	POSTEL_LENIENT_REPLY_CONTROL = 1u << 18,
+	/** Enhanced status codes that are malformed, disagree with the reply
+	 * code, or differ between the lines of a reply (RFC 3463 §2, RFC
+	 * 2034 §4). Harmless: the reply code decides. */
+	POSTEL_LENIENT_REPLY_ENHANCED = 1u << 19,
+	/** EHLO reply lines or extension parameters that break their syntax
+	 * are skipped (a malformed SIZE reads as no declared limit) and
+	 * reported, instead of failing the EHLO reply. Risk: an extension
+	 * the server meant to offer is missed. */
+	POSTEL_LENIENT_EHLO_SYNTAX = 1u << 20,
 	/** Client input sent before the greeting or, without PIPELINING,
 	 * before the reply to the previous command (RFC 2920 §3.1, Postfix's
 	 * early-talker check). Strict closes with 554. */
-	POSTEL_LENIENT_EARLY_TALKER = 1u << 24
+	POSTEL_LENIENT_EARLY_TALKER = 1u << 24,
+	/** A mail transaction without HELO/EHLO first (RFC 5321 §4.1.4:
+	 * the client MUST greet). Risk: the trace has no From-domain. */
+	POSTEL_LENIENT_NO_HELO = 1u << 25
 };
 
 #define POSTEL_STRICT 0u
@@ -133,7 +164,9 @@ enum postel_lenient_flag {
 	(POSTEL_LENIENT_SPACE_AFTER_COLON | POSTEL_LENIENT_NO_ANGLE_BRACKETS | \
 	 POSTEL_LENIENT_EXTRA_SPACE | POSTEL_LENIENT_REPLY_BARE_LF |           \
 	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
-	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT)
+	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT |           \
+	 POSTEL_LENIENT_REPLY_8BIT | POSTEL_LENIENT_REPLY_ENHANCED |           \
+	 POSTEL_LENIENT_EHLO_SYNTAX | POSTEL_LENIENT_NO_HELO)
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,847 @@
+/*
+ * command.rl — SMTP command lines (RFC 5321 §4.1.1, ESMTP parameters) and
+ * SASL response lines (RFC 4954 §4): the scanners and the streaming
+ * driver (hot path). API, cold paths and tables: src/command.c.
+ *
+ * The grammar lives in common.rl (action-free); here it only gets marks
+ * (offsets from the start of the line, so the caller's buffer may move
+ * between calls), flags and violations. Limits are enforced in C.
+ */
+#include "command_int.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wunused-const-variable"
+
+/* One-liners used by the actions. `P` parser, `C` command, `base` start of
+ * the line, `p` current octet. */
+#define OFF ((uint32_t)(p - base))
+#define MS(i) (P->ms_[i] = OFF)
+#define ME(i) (P->me_[i] = OFF, P->set_ |= 1u << (i))
+#define V(id) postel__vlist_add(&C->violations, POSTEL_V_##id)
+#define F(f) (C->flags |= POSTEL_CMD_##f)
+#define Z(z) (P->zone_ = (uint8_t)(z))
+#define VERB(v)                                                                \
+	(C->verb = POSTEL_VERB_##v, P->me_[S_VERB] = OFF + 1,                  \
+	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
+#define K(k)                                                                   \
+	(P->kind_ = (k), P->val_ = 0, P->pflags_ &= (uint8_t)~PF_VBAD,         \
+	 P->set_ &= ~(1u << S_VAL), P->zone_ = Z_VALUE)
+
+static void param_end(postel_command_parser *P, postel_command *C,
+		      const unsigned char *base);
+static void postmaster_check(postel_command_parser *P, postel_command *C,
+			     const unsigned char *base, uint32_t end);
+
+/* Octet classes for the skip actions. */
+enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
+#define CL_A (CL_ALNUM | CL_ATEXT | CL_XCHAR)
+#define CL_P (CL_ATEXT | CL_XCHAR)
+static const uint8_t cls[256] = {
+	/* RFC 5322 atext punctuation: ! # $ % & ' * + - / = ? ^ _ ` { | } ~
+	 * xchar: 33-126 except "+" and "=" (RFC 3461 §4) */
+	['!'] = CL_P, ['"'] = CL_XCHAR, ['#'] = CL_P, ['$'] = CL_P,
+	['%'] = CL_P, ['&'] = CL_P, ['\''] = CL_P, ['('] = CL_XCHAR,
+	[')'] = CL_XCHAR, ['*'] = CL_P, ['+'] = CL_ATEXT, [','] = CL_XCHAR,
+	['-'] = CL_P, ['.'] = CL_XCHAR, ['/'] = CL_P,
+	['0'] = CL_A, ['1'] = CL_A, ['2'] = CL_A, ['3'] = CL_A, ['4'] = CL_A,
+	['5'] = CL_A, ['6'] = CL_A, ['7'] = CL_A, ['8'] = CL_A, ['9'] = CL_A,
+	[':'] = CL_XCHAR, [';'] = CL_XCHAR, ['<'] = CL_XCHAR, ['='] = CL_ATEXT,
+	['>'] = CL_XCHAR, ['?'] = CL_P, ['@'] = CL_XCHAR,
+	['A'] = CL_A, ['B'] = CL_A, ['C'] = CL_A, ['D'] = CL_A, ['E'] = CL_A,
+	['F'] = CL_A, ['G'] = CL_A, ['H'] = CL_A, ['I'] = CL_A, ['J'] = CL_A,
+	['K'] = CL_A, ['L'] = CL_A, ['M'] = CL_A, ['N'] = CL_A, ['O'] = CL_A,
+	['P'] = CL_A, ['Q'] = CL_A, ['R'] = CL_A, ['S'] = CL_A, ['T'] = CL_A,
+	['U'] = CL_A, ['V'] = CL_A, ['W'] = CL_A, ['X'] = CL_A, ['Y'] = CL_A,
+	['Z'] = CL_A, ['['] = CL_XCHAR, ['\\'] = CL_XCHAR, [']'] = CL_XCHAR,
+	['^'] = CL_P, ['_'] = CL_P, ['`'] = CL_P,
+	['a'] = CL_A, ['b'] = CL_A, ['c'] = CL_A, ['d'] = CL_A, ['e'] = CL_A,
+	['f'] = CL_A, ['g'] = CL_A, ['h'] = CL_A, ['i'] = CL_A, ['j'] = CL_A,
+	['k'] = CL_A, ['l'] = CL_A, ['m'] = CL_A, ['n'] = CL_A, ['o'] = CL_A,
+	['p'] = CL_A, ['q'] = CL_A, ['r'] = CL_A, ['s'] = CL_A, ['t'] = CL_A,
+	['u'] = CL_A, ['v'] = CL_A, ['w'] = CL_A, ['x'] = CL_A, ['y'] = CL_A,
+	['z'] = CL_A, ['{'] = CL_P, ['|'] = CL_P, ['}'] = CL_P, ['~'] = CL_P,
+};
+
+/* First octet at or after p (before pe) outside class m. */
+static inline const unsigned char *skip_run(const unsigned char *p,
+					    const unsigned char *pe, unsigned m)
+{
+	while (pe - p >= 4 && (cls[p[0]] & cls[p[1]] & cls[p[2]] & cls[p[3]] & m))
+		p += 4;
+	while (p < pe && (cls[*p] & m))
+		p++;
+	return p;
+}
+static void helo_end(postel_command_parser *P, postel_command *C);
+static void chunk_end(postel_command_parser *P, postel_command *C,
+		      const unsigned char *base);
+
+%%{
+machine command;
+alphtype unsigned char;
+
+# RFC 6531 §3.3: octets >= 0x80 where UTF-8 may appear are flagged; the
+# line is checked for UTF-8 (or refused without SMTPUTF8) at its end.
+u8 = 0x80..0xff @{ F(8BIT); };
+
+include common "common.rl";
+
+action vs { MS(S_VAL); Z(Z_VALUE); }
+action ve { ME(S_VAL); }
+action vbad { P->pflags_ |= PF_VBAD; }
+action pend { param_end(P, C, base); }
+
+eol = "\r"? "\n" @{ fbreak; };
+spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
+ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
+
+# ---- addresses (RFC 5321 §4.1.2, §4.1.3) ----
+# Runs of letters/digits inside a label, of atext inside an atom and of
+# xchars inside xtext are self-loops of the scanner: after the first octet
+# of a run, the `skip` actions jump over the rest of it in C (class table)
+# instead of taking one scanner transition per octet. They sit only on
+# transitions that carry no other action.
+action skip_alnum { p = skip_run(p + 1, pe, CL_ALNUM) - 1; }
+action skip_atext { p = skip_run(p + 1, pe, CL_ATEXT) - 1; }
+action skip_xchar { p = skip_run(p + 1, pe, CL_XCHAR) - 1; }
+
+label_f = let_dig_u ( "-"* ( alnum @skip_alnum | u8 ) )*;
+domain_f = label_f ( "." label_f )*;
+atom_f = atext ( atext_ascii @skip_atext | u8 )*;
+dot_string_f = atom_f ( "." atom_f )*;
+xtext_f = ( xchar @skip_xchar | hexchar )*;
+xtext1_f = ( xchar | hexchar ) xtext_f;
+
+literal = ( "[" ( ipv4_literal
+		| ipv6_literal %{ F(LITERAL_IPV6); }
+		| general_literal %{ F(LITERAL_GENERAL); } ) "]" )
+	  >{ Z(Z_LITERAL); F(ADDRESS_LITERAL); };
+dom_m = ( domain_f >{ Z(Z_DOMAIN); } | literal )
+	>{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); };
+lp_m = ( dot_string_f
+       | quoted_string >{ F(QUOTED_LOCAL); }
+       | ( dot_string_loose - dot_string ) %{ V(LOCAL_PART_DOTS); } )
+       >{ MS(S_LOCAL); Z(Z_LOCAL); } %{ ME(S_LOCAL); };
+mailbox_m = lp_m "@" dom_m;
+route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
+	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
+path_m = "<" >{ Z(Z_PATH); } ( route_m ":" )? mailbox_m ">" @{ Z(Z_PATH); };
+# RCPT: "<Postmaster>" (any case, RFC 5321 §4.1.1.3) is a local part
+# followed by ">"; postmaster_check() tells it from other local parts.
+path_r = "<" >{ Z(Z_PATH); } ( route_m ":" )? lp_m
+	 ( "@" dom_m ">" | ">" >{ postmaster_check(P, C, base, OFF); } )
+	 @{ Z(Z_PATH); };
+null_m = "<>" %{ F(NULL_PATH); };
+bare_m = mailbox_m %{ V(NO_ANGLE_BRACKETS); };
+rev_path = ( path_m | null_m | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
+fwd_path = ( path_r | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
+colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
+
+# ---- MAIL/RCPT parameters: a typed value grammar per keyword; a value
+# outside it is still scanned (esmtp-value) and flagged bad ----
+xtext1 = ( xchar | hexchar )+;
+size_v = digit+;
+body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
+       | "8BITMIME"i %{ P->val_ = POSTEL_BODY_8BITMIME; }
+       | "BINARYMIME"i %{ P->val_ = POSTEL_BODY_BINARYMIME; };
+ret_v = "FULL"i %{ P->val_ = POSTEL_RET_FULL; }
+      | "HDRS"i %{ P->val_ = POSTEL_RET_HDRS; };
+auth_v = "<>" %{ P->val_ = 1; } | xtext1;
+notify_el = "NEVER"i %{ P->val_ |= POSTEL_NOTIFY_NEVER; }
+	  | "SUCCESS"i %{ P->val_ |= POSTEL_NOTIFY_SUCCESS; }
+	  | "FAILURE"i %{ P->val_ |= POSTEL_NOTIFY_FAILURE; }
+	  | "DELAY"i %{ P->val_ |= POSTEL_NOTIFY_DELAY; };
+notify_v = notify_el ( "," notify_el )*;
+orcpt_v = atom_ascii ";" >{ MS(S_ORCPT_ADDR); } xtext_f;
+mtpri_v = "-"? [1-9] | "0";
+by_v = [+\-]? digit{1,9} ";" [NnRr] [Tt]?;
+holdfor_v = [1-9] digit{0,8};
+rrvs_v = date_time ( ";" [CcRr] )?;
+mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
+
+p_size = "SIZE"i %{ K(K_SIZE); }
+	 ( "=" ( size_v | ( esmtp_value - size_v ) %vbad ) >vs %ve )?;
+p_body = "BODY"i %{ K(K_BODY); }
+	 ( "=" ( body_v | ( esmtp_value - body_v ) %vbad ) >vs %ve )?;
+p_ret = "RET"i %{ K(K_RET); }
+	( "=" ( ret_v | ( esmtp_value - ret_v ) %vbad ) >vs %ve )?;
+p_envid = "ENVID"i %{ K(K_ENVID); }
+	  ( "=" ( xtext1_f | ( esmtp_value - xtext1 ) %vbad ) >vs %ve )?;
+p_auth = "AUTH"i %{ K(K_AUTH); }
+	 ( "=" ( auth_v | ( esmtp_value - auth_v ) %vbad ) >vs %ve )?;
+p_smtputf8 = "SMTPUTF8"i %{ K(K_SMTPUTF8); } ( "=" esmtp_value >vs %ve )?;
+p_requiretls = "REQUIRETLS"i %{ K(K_REQUIRETLS); }
+	       ( "=" esmtp_value >vs %ve )?;
+p_mtpri = "MT-PRIORITY"i %{ K(K_MT_PRIORITY); }
+	  ( "=" ( mtpri_v | ( esmtp_value - mtpri_v ) %vbad ) >vs %ve )?;
+p_by = "BY"i %{ K(K_BY); }
+       ( "=" ( by_v | ( esmtp_value - by_v ) %vbad ) >vs %ve )?;
+p_holdfor = "HOLDFOR"i %{ K(K_HOLDFOR); }
+	    ( "=" ( holdfor_v | ( esmtp_value - holdfor_v ) %vbad ) >vs %ve )?;
+p_holduntil = "HOLDUNTIL"i %{ K(K_HOLDUNTIL); }
+	      ( "=" ( date_time | ( esmtp_value - date_time ) %vbad ) >vs %ve )?;
+p_mtrk = "MTRK"i %{ K(K_MTRK); }
+	 ( "=" ( mtrk_v | ( esmtp_value - mtrk_v ) %vbad ) >vs %ve )?;
+p_notify = "NOTIFY"i %{ K(K_NOTIFY); }
+	   ( "=" ( notify_v | ( esmtp_value - notify_v ) %vbad ) >vs %ve )?;
+p_orcpt = "ORCPT"i %{ K(K_ORCPT); }
+	  ( "=" ( orcpt_v | ( esmtp_value - orcpt_v ) %vbad ) >vs %ve )?;
+p_rrvs = "RRVS"i %{ K(K_RRVS); }
+	 ( "=" ( rrvs_v | ( esmtp_value - rrvs_v ) %vbad ) >vs %ve )?;
+
+known_kw = "SIZE"i | "BODY"i | "RET"i | "ENVID"i | "AUTH"i | "SMTPUTF8"i
+	 | "REQUIRETLS"i | "MT-PRIORITY"i | "BY"i | "HOLDFOR"i | "HOLDUNTIL"i
+	 | "MTRK"i | "NOTIFY"i | "ORCPT"i | "RRVS"i;
+p_other = ( esmtp_keyword - known_kw ) %{ K(K_OTHER); }
+	  ( "=" esmtp_value >vs %ve )?;
+
+param = ( p_size | p_body | p_ret | p_envid | p_auth | p_smtputf8
+	| p_requiretls | p_mtpri | p_by | p_holdfor | p_holduntil | p_mtrk
+	| p_notify | p_orcpt | p_rrvs | p_other ) >{ Z(Z_PARAM); } %pend;
+params = param >{ MS(S_PARAMS); } ( spx param )*;
+
+# ---- commands (RFC 5321 §4.1.1 and the extensions' RFCs) ----
+helo_loose = ( 33..126 | u8 )+;
+helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
+	   | helo_loose )
+	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
+ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
+	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
+
+helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
+ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
+mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); } colon_sp
+	     ( rev_path ( spx >{ Z(Z_PARAM); } params )? )
+	     >{ MS(S_ARG); } %{ ME(S_ARG); }
+	     ws_tail eol;
+rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); } colon_sp
+	     ( fwd_path ( spx >{ Z(Z_PARAM); } params )? )
+	     >{ MS(S_ARG); } %{ ME(S_ARG); }
+	     ws_tail eol;
+
+string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
+utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
+vrfy_rest := spx >{ Z(Z_ARG0); } string_m utf8_arg? ws_tail eol;
+help_rest := ( spx >{ Z(Z_ARG0); } string_m )? ws_tail eol;
+# RFC 5321 §4.1.1.9: a NOOP parameter string is ignored: any text
+noop_text = ( 32..126 | "\t" | u8 )+;
+noop_rest := ( " " ( noop_text >{ MS(S_ARG); } %{ ME(S_ARG); } )? )? eol;
+# DATA RSET QUIT STARTTLS take no argument (RFC 5321 §4.1.1, RFC 3207 §4)
+bare_rest := ws_tail eol;
+
+mech_m = sasl_mech >{ MS(S_MECH); MS(S_ARG); Z(Z_MECH); }
+	 %{ ME(S_MECH); ME(S_ARG); Z(Z_TAIL); };
+ir_m = ( "=" %{ F(AUTH_EMPTY); } | ( base64 - zlen ) )
+       >{ MS(S_IR); Z(Z_IR); } %{ ME(S_IR); Z(Z_TAIL); };
+auth_rest := spx >{ Z(Z_ARG0); } mech_m ( spx >{ Z(Z_IR); } ir_m )?
+	     ws_tail eol;
+
+chunk_m = digit+ >{ MS(S_ARG); Z(Z_CHUNK); }
+	  %{ ME(S_ARG); chunk_end(P, C, base); Z(Z_TAIL); };
+bdat_rest := spx >{ Z(Z_ARG0); } chunk_m ( spx "LAST"i %{ F(BDAT_LAST); } )? ws_tail eol;
+
+etrn_node = ( ( "@" @{ C->etrn_option = '@'; } )?
+	      domain_ascii >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); }
+	    | "#" @{ C->etrn_option = '#'; } ( 33..126 )+ )
+	    >{ MS(S_ARG); Z(Z_ETRN); } %{ ME(S_ARG); Z(Z_TAIL); };
+etrn_rest := spx >{ Z(Z_ARG0); } etrn_node ws_tail eol;
+
+# The verb; verb_fast() does the same for whole verbs in one step.
+main := "HELO"i @{ VERB(HELO); fgoto helo_rest; }
+      | "EHLO"i @{ VERB(EHLO); fgoto ehlo_rest; }
+      | "LHLO"i @{ VERB(LHLO); fgoto ehlo_rest; }
+      | "MAIL"i @{ VERB(MAIL); fgoto mail_rest; }
+      | "RCPT"i @{ VERB(RCPT); fgoto rcpt_rest; }
+      | "DATA"i @{ VERB(DATA); fgoto bare_rest; }
+      | "BDAT"i @{ VERB(BDAT); fgoto bdat_rest; }
+      | "RSET"i @{ VERB(RSET); fgoto bare_rest; }
+      | "VRFY"i @{ VERB(VRFY); fgoto vrfy_rest; }
+      | "EXPN"i @{ VERB(EXPN); fgoto vrfy_rest; }
+      | "HELP"i @{ VERB(HELP); fgoto help_rest; }
+      | "NOOP"i @{ VERB(NOOP); fgoto noop_rest; }
+      | "QUIT"i @{ VERB(QUIT); fgoto bare_rest; }
+      | "STARTTLS"i @{ VERB(STARTTLS); fgoto bare_rest; }
+      | "AUTH"i @{ VERB(AUTH); fgoto auth_rest; }
+      | "ETRN"i @{ VERB(ETRN); fgoto etrn_rest; };
+
+write data noerror;
+}%%
+
+%%{
+machine sasl;
+alphtype unsigned char;
+u8 = 0x80..0xff;
+include common "common.rl";
+
+# RFC 4954 §4: a response is base64 (possibly empty) or "*" (cancel)
+main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n" @{ fbreak; };
+
+write data noerror noentry;
+}%%
+
+#define W4(a, b, c, d)                                                         \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |           \
+	 (uint32_t)(d) << 24)
+
+/*
+ * Fast verb dispatch: a whole verb in one step (the four octets as one
+ * word, case folded with 0x20: only letters change), then the scanner
+ * continues in the verb's rest machine, exactly where `main` would have
+ * gone. Returns 0 when the line does not start with a whole known verb.
+ */
+static int verb_fast(postel_command_parser *P, postel_command *C,
+		     const unsigned char *b, size_t len)
+{
+	uint32_t w = W4(b[0], b[1], b[2], b[3]) | 0x20202020u, n = 4;
+	postel_verb v;
+	int en;
+	switch (w) {
+	case W4('h', 'e', 'l', 'o'): v = POSTEL_VERB_HELO; en = command_en_helo_rest; break;
+	case W4('e', 'h', 'l', 'o'): v = POSTEL_VERB_EHLO; en = command_en_ehlo_rest; break;
+	case W4('l', 'h', 'l', 'o'): v = POSTEL_VERB_LHLO; en = command_en_ehlo_rest; break;
+	case W4('m', 'a', 'i', 'l'): v = POSTEL_VERB_MAIL; en = command_en_mail_rest; break;
+	case W4('r', 'c', 'p', 't'): v = POSTEL_VERB_RCPT; en = command_en_rcpt_rest; break;
+	case W4('d', 'a', 't', 'a'): v = POSTEL_VERB_DATA; en = command_en_bare_rest; break;
+	case W4('b', 'd', 'a', 't'): v = POSTEL_VERB_BDAT; en = command_en_bdat_rest; break;
+	case W4('r', 's', 'e', 't'): v = POSTEL_VERB_RSET; en = command_en_bare_rest; break;
+	case W4('v', 'r', 'f', 'y'): v = POSTEL_VERB_VRFY; en = command_en_vrfy_rest; break;
+	case W4('e', 'x', 'p', 'n'): v = POSTEL_VERB_EXPN; en = command_en_vrfy_rest; break;
+	case W4('h', 'e', 'l', 'p'): v = POSTEL_VERB_HELP; en = command_en_help_rest; break;
+	case W4('n', 'o', 'o', 'p'): v = POSTEL_VERB_NOOP; en = command_en_noop_rest; break;
+	case W4('q', 'u', 'i', 't'): v = POSTEL_VERB_QUIT; en = command_en_bare_rest; break;
+	case W4('a', 'u', 't', 'h'): v = POSTEL_VERB_AUTH; en = command_en_auth_rest; break;
+	case W4('e', 't', 'r', 'n'): v = POSTEL_VERB_ETRN; en = command_en_etrn_rest; break;
+	case W4('s', 't', 'a', 'r'):
+		if (len < 8 || (W4(b[4], b[5], b[6], b[7]) | 0x20202020u) !=
+				       W4('t', 't', 'l', 's'))
+			return 0;
+		v = POSTEL_VERB_STARTTLS;
+		en = command_en_bare_rest;
+		n = 8;
+		break;
+	default: return 0;
+	}
+	C->verb = v;
+	P->me_[S_VERB] = n;
+	P->set_ |= 1u << S_VERB;
+	P->zone_ = Z_AFTER_VERB;
+	P->cs_ = en;
+	P->off_ = n;
+	return 1;
+}
+
+static void line_begin(postel_command_parser *P)
+{
+	int cs;
+	if (P->sasl_) {
+		%% machine sasl; write init;
+	} else {
+		%% machine command; write init;
+	}
+	P->cs_ = cs;
+	P->off_ = 0;
+	P->set_ = 0;
+	P->ms_[S_PARAMS] = 0;
+	P->zone_ = P->sasl_ ? Z_SASL : Z_VERB;
+	P->kind_ = 0;
+	P->pflags_ = 0;
+	P->lim_ = P->sasl_ ? P->config.max_auth_line : P->config.max_line;
+	P->mode_ = M_SCAN;
+}
+
+/* Run a scanner over [p, pe); returns where it stopped. */
+static const unsigned char *scan_cmd(postel_command_parser *P,
+				     postel_command *C,
+				     const unsigned char *base,
+				     const unsigned char *p,
+				     const unsigned char *pe)
+{
+	int cs = P->cs_;
+	%% machine command; write exec;
+	P->cs_ = cs;
+	return p;
+}
+
+static const unsigned char *scan_sasl(postel_command_parser *P,
+				      const unsigned char *p,
+				      const unsigned char *pe)
+{
+	int cs = P->cs_;
+	%% machine sasl; write exec;
+	P->cs_ = cs;
+	return p;
+}
+
+static int line_done(const postel_command_parser *P)
+{
+	return P->sasl_ ? P->cs_ >= sasl_first_final
+			: P->cs_ >= command_first_final;
+}
+
+/* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
+ * RFC 1869 §4.1.2, RFC 4954 §4). */
+static uint32_t verb_limit(const postel_command_parser *P, postel_verb v)
+{
+	switch (v) {
+	case POSTEL_VERB_MAIL: return P->config.max_mail_line;
+	case POSTEL_VERB_RCPT: return P->config.max_rcpt_line;
+	case POSTEL_VERB_AUTH: return P->config.max_auth_line;
+	default: return P->config.max_line;
+	}
+}
+
+enum { LINE_NEED, LINE_OK, LINE_BAD, LINE_LONG };
+
+/*
+ * Find the end of the current line, scanning each octet once. Returns
+ * LINE_NEED (no line end yet; *consumed bytes dropped), LINE_OK (scanner
+ * accepted the line), LINE_BAD (scanner failed at P->err_at_) or LINE_LONG
+ * (over-long line, its end has arrived); *line is the line length in buf.
+ * The limit is the verb's as soon as the verb is known (RFC 5321
+ * §4.5.3.1.4, RFC 1869 §4.1.2, RFC 4954 §4); before, the plain one.
+ */
+static int find_line(postel_command_parser *P, postel_command *C,
+		     const unsigned char *base, size_t len, size_t *line,
+		     size_t *consumed)
+{
+	const unsigned char *nl;
+	int r;
+	*consumed = 0;
+	for (;;) {
+		size_t end = len < P->lim_ ? len : P->lim_;
+		if (P->mode_ == M_SCAN) {
+			if (P->off_ == 0 && end >= 4 && !P->sasl_)
+				verb_fast(P, C, base, end);
+			if (P->off_ < end) {
+				const unsigned char *q =
+					P->sasl_ ? scan_sasl(P, base + P->off_,
+							     base + end)
+						 : scan_cmd(P, C, base,
+							    base + P->off_,
+							    base + end);
+				P->off_ = (uint32_t)(q - base);
+				if (line_done(P)) {
+					*line = P->off_;
+					r = LINE_OK;
+					break;
+				}
+				if (P->cs_ == 0) {
+					P->err_at_ = P->off_;
+					P->mode_ = M_SKIP;
+				}
+			}
+		}
+		if (P->mode_ == M_SKIP && P->off_ < end) {
+			nl = memchr(base + P->off_, '\n', end - P->off_);
+			if (nl) {
+				*line = (size_t)(nl - base) + 1;
+				r = LINE_BAD;
+				break;
+			}
+			P->off_ = (uint32_t)end;
+		}
+		/* no line end in the first off_ octets */
+		if (!P->sasl_)
+			P->lim_ = verb_limit(P, C->verb);
+		if (P->off_ < P->lim_) {
+			if (P->off_ < len)
+				continue; /* the limit grew with the verb */
+			return LINE_NEED;
+		}
+		/* over-long: never buffered, discarded up to its line end */
+		P->mode_ = M_DISCARD;
+		nl = memchr(base + P->off_, '\n', len - P->off_);
+		if (nl) {
+			*consumed = *line = (size_t)(nl - base) + 1;
+			return LINE_LONG;
+		}
+		*consumed = len;
+		return LINE_NEED;
+	}
+	/* a whole line, but longer than its verb allows */
+	if (!P->sasl_ && *line > verb_limit(P, C->verb)) {
+		*consumed = *line;
+		return LINE_LONG;
+	}
+	return r;
+}
+
+/* Discarding an over-long line: drop everything up to its line end. */
+static int discard(size_t len, const unsigned char *base, size_t *line,
+		   size_t *consumed)
+{
+	const unsigned char *nl = memchr(base, '\n', len);
+	if (nl) {
+		*consumed = *line = (size_t)(nl - base) + 1;
+		return LINE_LONG;
+	}
+	*consumed = len;
+	return LINE_NEED;
+}
+
+static const uint16_t slot_field[S_NSPAN_] = {
+	offsetof(postel_command, verb_text),
+	offsetof(postel_command, arg),
+	offsetof(postel_command, path),
+	offsetof(postel_command, route),
+	offsetof(postel_command, local_part),
+	offsetof(postel_command, domain),
+	offsetof(postel_command, envid),
+	offsetof(postel_command, orcpt_type),
+	offsetof(postel_command, orcpt_addr),
+	offsetof(postel_command, auth),
+	offsetof(postel_command, holduntil),
+	offsetof(postel_command, rrvs),
+	offsetof(postel_command, mtrk),
+	offsetof(postel_command, mechanism),
+	offsetof(postel_command, initial_response),
+};
+
+static void materialize(const postel_command_parser *P, postel_command *C,
+			const char *buf)
+{
+	uint32_t set = P->set_ & ((1u << S_NSPAN_) - 1);
+	while (set) {
+#if defined(__GNUC__)
+		unsigned i = (unsigned)__builtin_ctz(set);
+#else
+		unsigned i = 0;
+		while (!(set & (1u << i)))
+			i++;
+#endif
+		set &= set - 1;
+		postel_span *s = (postel_span *)(void *)((char *)C + slot_field[i]);
+		s->p = buf + P->ms_[i];
+		s->n = P->me_[i] - P->ms_[i];
+	}
+	if ((P->set_ & (1u << S_LOCAL)) && (P->set_ & (1u << S_DOMAIN)) &&
+	    !(C->flags & POSTEL_CMD_POSTMASTER)) {
+		C->mailbox.p = buf + P->ms_[S_LOCAL];
+		C->mailbox.n = P->me_[S_DOMAIN] - P->ms_[S_LOCAL];
+	}
+}
+
+static void command_clear(postel_command *C)
+{
+	memset(&C->verb, 0,
+	       sizeof *C - offsetof(postel_command, verb));
+}
+
+/* Checks on a line the scanner accepted: limits (RFC 5321 §4.5.3.1),
+ * 8-bit octets (RFC 6531), unknown parameters (§4.1.1.11). */
+static void accepted_checks(postel_command_parser *P, postel_command *C,
+			    const unsigned char *base, size_t line)
+{
+	const postel_command_config *cfg = &P->config;
+	if (P->set_ & ((1u << S_LOCAL) | (1u << S_DOMAIN) | (1u << S_PATH))) {
+		if ((P->set_ & (1u << S_LOCAL)) &&
+		    P->me_[S_LOCAL] - P->ms_[S_LOCAL] > cfg->max_local_part)
+			V(LOCAL_PART_TOO_LONG);
+		if ((P->set_ & (1u << S_DOMAIN)) &&
+		    P->me_[S_DOMAIN] - P->ms_[S_DOMAIN] > cfg->max_domain)
+			V(DOMAIN_TOO_LONG);
+		if ((P->set_ & (1u << S_PATH)) &&
+		    P->me_[S_PATH] - P->ms_[S_PATH] > cfg->max_path)
+			V(PATH_TOO_LONG);
+	}
+	if (C->flags & POSTEL_CMD_8BIT) {
+		if (!(cfg->options & POSTEL_CMD_OPT_SMTPUTF8))
+			V(EIGHT_BIT);
+		else if (!postel__utf8_valid(base, line))
+			V(INVALID_UTF8);
+	}
+	if (C->n_ext)
+		postel__cmd_collect_params(P, C, base, line);
+}
+
+postel_status postel_command_parse(postel_command_parser *P, const char *buf,
+				   size_t len, postel_command *C,
+				   size_t *consumed)
+{
+	const unsigned char *base = (const unsigned char *)buf;
+	size_t line = 0;
+	int r;
+	if (!P || !C || !consumed || (!buf && len))
+		return POSTEL_E_ARGUMENT;
+	if (P->mode_ == M_IDLE) {
+		P->sasl_ = 0;
+		line_begin(P);
+		command_clear(C);
+	}
+	if (P->mode_ == M_DISCARD)
+		r = discard(len, base, &line, consumed);
+	else
+		r = find_line(P, C, base, len, &line, consumed);
+	if (r == LINE_NEED)
+		return POSTEL_NEED_MORE;
+	P->mode_ = M_IDLE;
+	if (r == LINE_LONG) {
+		postel_verb v = C->verb;
+		command_clear(C);
+		C->verb = v;
+		if (v == POSTEL_VERB_AUTH)
+			V(AUTH_LINE_TOO_LONG);
+		else
+			V(LINE_TOO_LONG);
+		C->error = POSTEL_CMD_E_LINE_TOO_LONG;
+		return POSTEL_INVALID;
+	}
+	*consumed = line;
+	if (r == LINE_BAD)
+		postel__cmd_syntax_error(P, C, base, line);
+	else
+		accepted_checks(P, C, base, line);
+	if (line < 2 || base[line - 2] != '\r')
+		V(BARE_LF);
+	C->line.p = buf;
+	C->line.n = line;
+	materialize(P, C, buf);
+	if (C->violations.n == 0)
+		return POSTEL_OK;
+	postel__cmd_decide(&C->violations, &C->error, C->verb,
+			   P->config.lenient);
+	return C->error == POSTEL_CMD_OK ? POSTEL_OK : POSTEL_INVALID;
+}
+
+postel_status postel_command_parse_sasl(postel_command_parser *P,
+					const char *buf, size_t len,
+					postel_sasl_response *R,
+					size_t *consumed)
+{
+	const unsigned char *base = (const unsigned char *)buf;
+	size_t line = 0;
+	int r;
+	if (!P || !R || !consumed || (!buf && len))
+		return POSTEL_E_ARGUMENT;
+	if (P->mode_ == M_IDLE) {
+		P->sasl_ = 1;
+		line_begin(P);
+	}
+	if (P->mode_ == M_DISCARD)
+		r = discard(len, base, &line, consumed);
+	else
+		r = find_line(P, NULL, base, len, &line, consumed);
+	if (r == LINE_NEED)
+		return POSTEL_NEED_MORE;
+	P->mode_ = M_IDLE;
+	memset(R, 0, sizeof *R);
+	if (r == LINE_LONG) {
+		postel__vlist_add(&R->violations, POSTEL_V_AUTH_LINE_TOO_LONG);
+		R->error = POSTEL_CMD_E_LINE_TOO_LONG;
+		return POSTEL_INVALID;
+	}
+	*consumed = line;
+	R->line.p = buf;
+	R->line.n = line;
+	size_t eol = (line >= 2 && base[line - 2] == '\r') ? 2 : 1;
+	if (eol == 1)
+		postel__vlist_add(&R->violations, POSTEL_V_BARE_LF);
+	if (r == LINE_BAD) {
+		size_t e = P->err_at_;
+		unsigned char b = base[e];
+		postel_violation v = POSTEL_V_SASL_BAD_BASE64;
+		if (b == 0)
+			v = POSTEL_V_NUL_OCTET;
+		else if ((b == '\r' && e + 2 != line) ||
+			 (e > 0 && base[e - 1] == '\r'))
+			v = POSTEL_V_BARE_CR;
+		else if ((b < 0x20 && b != '\n' && b != '\r' && b != '\t') ||
+			 b == 0x7f)
+			v = POSTEL_V_CONTROL_CHAR;
+		postel__vlist_add(&R->violations, v);
+	} else {
+		R->data.p = buf;
+		R->data.n = line - eol;
+		if (P->pflags_ & PF_OK) {
+			R->cancel = 1;
+			R->data.n = 0;
+		}
+	}
+	if (R->violations.n == 0)
+		return POSTEL_OK;
+	postel__cmd_decide(&R->violations, &R->error, POSTEL_VERB_AUTH,
+			   P->config.lenient);
+	return R->error == POSTEL_CMD_OK ? POSTEL_OK : POSTEL_INVALID;
+}
+
+/* ---- actions' helpers ---- */
+
+/* RCPT TO:<local> without a domain: only "<Postmaster>" (any case, no
+ * route, not quoted) is a forward path (RFC 5321 §4.1.1.3). */
+static void postmaster_check(postel_command_parser *P, postel_command *C,
+			     const unsigned char *base, uint32_t end)
+{
+	const unsigned char *p = base + P->ms_[S_LOCAL];
+	static const char pm[] = "POSTMASTER";
+	uint32_t n = end - P->ms_[S_LOCAL];
+	int ok = n == 10 && !(P->set_ & (1u << S_ROUTE)) &&
+		 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
+	for (uint32_t i = 0; ok && i < n; i++)
+		ok = (p[i] & ~0x20) == (unsigned char)pm[i];
+	if (ok)
+		F(POSTMASTER);
+	else
+		V(BAD_PATH);
+}
+
+static void helo_end(postel_command_parser *P, postel_command *C)
+{
+	if (!(P->pflags_ & PF_OK)) {
+		V(BAD_HELO_ARGUMENT);
+		P->set_ &= ~(1u << S_DOMAIN);
+		C->flags &= ~(uint32_t)(POSTEL_CMD_ADDRESS_LITERAL |
+					POSTEL_CMD_LITERAL_IPV6 |
+					POSTEL_CMD_LITERAL_GENERAL);
+	}
+	P->zone_ = Z_TAIL;
+}
+
+static void chunk_end(postel_command_parser *P, postel_command *C,
+		      const unsigned char *base)
+{
+	if (postel__parse_u64((const char *)base + P->ms_[S_ARG],
+			      P->me_[S_ARG] - P->ms_[S_ARG], &C->chunk_size))
+		V(CHUNK_SIZE_OVERFLOW);
+}
+
+/* Small decimal (the grammar guarantees digits, at most 9). */
+static uint32_t small_num(const unsigned char *s, size_t n)
+{
+	uint32_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	return v;
+}
+
+static const uint8_t kind_bad[K_COUNT_] = {
+	0, POSTEL_V_BAD_SIZE, POSTEL_V_BAD_BODY, POSTEL_V_BAD_RET,
+	POSTEL_V_BAD_ENVID, POSTEL_V_BAD_AUTH_PARAM, POSTEL_V_BAD_SMTPUTF8,
+	POSTEL_V_BAD_REQUIRETLS, POSTEL_V_BAD_MT_PRIORITY, POSTEL_V_BAD_BY,
+	POSTEL_V_BAD_HOLDFOR, POSTEL_V_BAD_HOLDUNTIL, POSTEL_V_BAD_MTRK,
+	POSTEL_V_BAD_NOTIFY, POSTEL_V_BAD_ORCPT, POSTEL_V_BAD_RRVS,
+};
+
+static void set_span(postel_command_parser *P, unsigned slot, uint32_t s,
+		     uint32_t e)
+{
+	P->ms_[slot] = s;
+	P->me_[slot] = e;
+	P->set_ |= 1u << slot;
+}
+
+/*
+ * End of one MAIL/RCPT parameter: recognized? allowed on this verb
+ * (RFC 5321 §4.1.1.11)? duplicate (RFC 3461 §4)? value valid? Then decode
+ * it into the command.
+ */
+static void param_end(postel_command_parser *P, postel_command *C,
+		      const unsigned char *base)
+{
+	unsigned k = P->kind_;
+	uint32_t bit = k ? 1u << (k - 1) : 0;
+	int hasv = (P->set_ >> S_VAL) & 1;
+	uint32_t vs = P->ms_[S_VAL], ve = hasv ? P->me_[S_VAL] : vs;
+	const unsigned char *v = base + vs;
+	size_t vn = ve - vs;
+	int bad;
+	if (!(bit & P->config.params)) {
+		C->n_ext++;
+		return;
+	}
+	if (!(bit & (C->verb == POSTEL_VERB_MAIL ? POSTEL_PARAM_MAIL
+						 : POSTEL_PARAM_RCPT))) {
+		V(PARAM_WRONG_COMMAND);
+		return;
+	}
+	if (C->params & bit) {
+		V(DUPLICATE_PARAM);
+		return;
+	}
+	/* which parameters take a value */
+	if (k == K_SMTPUTF8 || k == K_REQUIRETLS)
+		bad = hasv;
+	else
+		bad = !hasv || (P->pflags_ & PF_VBAD);
+	if (!bad) {
+		switch (k) {
+		case K_SIZE:
+			if (vn > 20) /* size-value ::= 1*20DIGIT */
+				bad = 1;
+			else if (postel__parse_u64((const char *)v, vn, &C->size)) {
+				V(SIZE_OVERFLOW);
+				return;
+			}
+			break;
+		case K_BODY: C->body = P->val_; break;
+		case K_RET: C->ret = P->val_; break;
+		case K_ENVID: set_span(P, S_ENVID, vs, ve); break;
+		case K_AUTH:
+			set_span(P, S_AUTHP, vs, ve);
+			if (P->val_)
+				F(AUTH_PARAM_NULL);
+			break;
+		case K_MT_PRIORITY:
+			C->mt_priority = (int8_t)(v[0] == '-' ? -(v[1] - '0')
+							      : v[0] - '0');
+			break;
+		case K_BY: {
+			/* by-time ";" by-mode [by-trace] (RFC 2852 §4) */
+			size_t i = (v[0] == '+' || v[0] == '-') ? 1 : 0;
+			size_t semi = (size_t)((const unsigned char *)
+					       memchr(v, ';', vn) - v);
+			int32_t t = (int32_t)small_num(v + i, semi - i);
+			C->by_time = v[0] == '-' ? -t : t;
+			C->by_mode = (uint8_t)(v[semi + 1] & ~0x20);
+			C->by_trace = semi + 2 < vn;
+			/* R needs a positive by-time */
+			if (C->by_mode == 'R' && C->by_time <= 0)
+				bad = 1;
+			break;
+		}
+		case K_HOLDFOR:
+			C->holdfor = small_num(v, vn);
+			break;
+		case K_HOLDUNTIL: set_span(P, S_HOLDUNTIL, vs, ve); break;
+		case K_MTRK: {
+			const unsigned char *c = memchr(v, ':', vn);
+			size_t cn = c ? (size_t)(c - v) : vn;
+			set_span(P, S_MTRK, vs, vs + (uint32_t)cn);
+			C->mtrk_timeout = c ? small_num(c + 1, vn - cn - 1) : 0;
+			break;
+		}
+		case K_NOTIFY:
+			C->notify = P->val_;
+			if ((P->val_ & POSTEL_NOTIFY_NEVER) &&
+			    P->val_ != POSTEL_NOTIFY_NEVER) {
+				V(NOTIFY_NEVER_COMBINED);
+				return;
+			}
+			break;
+		case K_ORCPT: {
+			uint32_t semi = P->ms_[S_ORCPT_ADDR];
+			set_span(P, S_ORCPT_TYPE, vs, semi);
+			set_span(P, S_ORCPT_ADDR, semi + 1, ve);
+			break;
+		}
+		case K_RRVS:
+			if (vn > 2 && v[vn - 2] == ';') {
+				C->rrvs_action = (uint8_t)(v[vn - 1] & ~0x20);
+				ve -= 2;
+			}
+			set_span(P, S_RRVS, vs, ve);
+			break;
+		default: break;
+		}
+	}
+	if (bad) {
+		postel__vlist_add(&C->violations, (postel_violation)kind_bad[k]);
+		return;
+	}
+	if ((k == K_HOLDFOR && (C->params & POSTEL_PARAM_HOLDUNTIL)) ||
+	    (k == K_HOLDUNTIL && (C->params & POSTEL_PARAM_HOLDFOR)))
+		V(HOLD_BOTH); /* RFC 4865 §4.1: one hold-param only */
+	C->params |= bit;
+}

@@ -1,0 +1,433 @@
+/*
+ * postel — command parser: API, configuration, and the cold paths (syntax
+ * error classification, unknown parameters, UTF-8 validation, reply
+ * mapping). The scanners and the hot path are in grammar/command.rl.
+ */
+#include "command_int.h"
+
+const char *postel_verb_name(postel_verb v)
+{
+	switch (v) {
+#define X(id, num, name) case POSTEL_VERB_##id: return name;
+	POSTEL_VERB_MAP(X)
+#undef X
+	default: return "UNKNOWN";
+	}
+}
+
+void postel_command_config_default(postel_command_config *cfg)
+{
+	if (!cfg)
+		return;
+	memset(cfg, 0, sizeof *cfg);
+	cfg->lenient = POSTEL_LENIENT;
+	cfg->params = POSTEL_PARAM_ALL;
+	cfg->max_line = POSTEL_CMD_MAX_LINE;
+	cfg->max_mail_line = POSTEL_CMD_MAX_MAIL_LINE;
+	cfg->max_rcpt_line = POSTEL_CMD_MAX_RCPT_LINE;
+	cfg->max_auth_line = POSTEL_CMD_MAX_AUTH_LINE;
+	cfg->max_local_part = POSTEL_CMD_MAX_LOCAL_PART;
+	cfg->max_domain = POSTEL_CMD_MAX_DOMAIN;
+	cfg->max_path = POSTEL_CMD_MAX_PATH;
+}
+
+static uint32_t limit(uint32_t v, uint32_t def)
+{
+	if (v == 0)
+		return def;
+	return v > POSTEL_CMD_LIMIT_MAX ? POSTEL_CMD_LIMIT_MAX : v;
+}
+
+void postel_command_parser_init(postel_command_parser *p,
+				const postel_command_config *cfg)
+{
+	if (!p)
+		return;
+	memset(p, 0, sizeof *p);
+	if (cfg)
+		p->config = *cfg;
+	else
+		postel_command_config_default(&p->config);
+	postel_command_config *c = &p->config;
+	c->max_line = limit(c->max_line, POSTEL_CMD_MAX_LINE);
+	c->max_mail_line = limit(c->max_mail_line, POSTEL_CMD_MAX_MAIL_LINE);
+	c->max_rcpt_line = limit(c->max_rcpt_line, POSTEL_CMD_MAX_RCPT_LINE);
+	c->max_auth_line = limit(c->max_auth_line, POSTEL_CMD_MAX_AUTH_LINE);
+	c->max_local_part = limit(c->max_local_part, POSTEL_CMD_MAX_LOCAL_PART);
+	c->max_domain = limit(c->max_domain, POSTEL_CMD_MAX_DOMAIN);
+	c->max_path = limit(c->max_path, POSTEL_CMD_MAX_PATH);
+	p->mode_ = M_IDLE;
+}
+
+void postel_command_parser_reset(postel_command_parser *p)
+{
+	if (p)
+		p->mode_ = M_IDLE;
+}
+
+/* ---- error classes and replies ---- */
+
+static int takes_path(postel_verb v)
+{
+	return v == POSTEL_VERB_MAIL || v == POSTEL_VERB_RCPT;
+}
+
+postel_command_error postel__cmd_error_of(postel_violation v,
+					  postel_verb verb)
+{
+	switch (v) {
+	case POSTEL_V_NUL_OCTET:
+	case POSTEL_V_BARE_CR:
+	case POSTEL_V_BARE_LF:
+	case POSTEL_V_CONTROL_CHAR: return POSTEL_CMD_E_SYNTAX;
+	case POSTEL_V_EIGHT_BIT: return POSTEL_CMD_E_UTF8;
+	case POSTEL_V_INVALID_UTF8:
+		return takes_path(verb) ? POSTEL_CMD_E_MAILBOX
+					: POSTEL_CMD_E_SYNTAX;
+	case POSTEL_V_LINE_TOO_LONG:
+	case POSTEL_V_AUTH_LINE_TOO_LONG: return POSTEL_CMD_E_LINE_TOO_LONG;
+	case POSTEL_V_UNKNOWN_VERB: return POSTEL_CMD_E_UNKNOWN;
+	case POSTEL_V_SPACE_AFTER_COLON:
+	case POSTEL_V_NO_ANGLE_BRACKETS:
+	case POSTEL_V_LOCAL_PART_DOTS:
+	case POSTEL_V_BAD_PATH:
+	case POSTEL_V_BAD_LOCAL_PART: return POSTEL_CMD_E_MAILBOX;
+	case POSTEL_V_BAD_DOMAIN:
+	case POSTEL_V_BAD_ADDRESS_LITERAL:
+		return takes_path(verb) ? POSTEL_CMD_E_MAILBOX
+					: POSTEL_CMD_E_ARGUMENT;
+	case POSTEL_V_LOCAL_PART_TOO_LONG:
+	case POSTEL_V_DOMAIN_TOO_LONG:
+	case POSTEL_V_PATH_TOO_LONG:
+		return takes_path(verb) ? POSTEL_CMD_E_PATH_TOO_LONG
+					: POSTEL_CMD_E_ARGUMENT;
+	case POSTEL_V_UNKNOWN_PARAM:
+	case POSTEL_V_PARAM_WRONG_COMMAND: return POSTEL_CMD_E_PARAM_UNKNOWN;
+	case POSTEL_V_SIZE_OVERFLOW:
+	case POSTEL_V_CHUNK_SIZE_OVERFLOW: return POSTEL_CMD_E_TOO_BIG;
+	default: return POSTEL_CMD_E_ARGUMENT;
+	}
+}
+
+int postel__cmd_tolerated(postel_violation v, uint32_t lenient)
+{
+	uint32_t need;
+	switch (v) {
+	case POSTEL_V_BARE_LF: need = POSTEL_LENIENT_BARE_LF_COMMAND; break;
+	case POSTEL_V_SPACE_AFTER_COLON:
+		need = POSTEL_LENIENT_SPACE_AFTER_COLON;
+		break;
+	case POSTEL_V_NO_ANGLE_BRACKETS:
+		need = POSTEL_LENIENT_NO_ANGLE_BRACKETS;
+		break;
+	case POSTEL_V_EXTRA_SPACE: need = POSTEL_LENIENT_EXTRA_SPACE; break;
+	case POSTEL_V_EIGHT_BIT: need = POSTEL_LENIENT_8BIT_COMMAND; break;
+	case POSTEL_V_BAD_HELO_ARGUMENT: need = POSTEL_LENIENT_HELO_SYNTAX; break;
+	case POSTEL_V_LOCAL_PART_DOTS:
+		need = POSTEL_LENIENT_LOCAL_PART_DOTS;
+		break;
+	default: return 0;
+	}
+	return (lenient & need) != 0;
+}
+
+/* Severity when several violations refuse one line: the one whose reply
+ * says most about the line itself wins. */
+static int rank(postel_command_error e)
+{
+	static const uint8_t r[] = {
+		[POSTEL_CMD_OK] = 0,
+		[POSTEL_CMD_E_TOO_BIG] = 1,
+		[POSTEL_CMD_E_PARAM_UNKNOWN] = 2,
+		[POSTEL_CMD_E_ARGUMENT] = 3,
+		[POSTEL_CMD_E_PATH_TOO_LONG] = 4,
+		[POSTEL_CMD_E_MAILBOX] = 5,
+		[POSTEL_CMD_E_UTF8] = 6,
+		[POSTEL_CMD_E_UNKNOWN] = 7,
+		[POSTEL_CMD_E_SYNTAX] = 8,
+		[POSTEL_CMD_E_LINE_TOO_LONG] = 9,
+	};
+	return r[e];
+}
+
+void postel__cmd_decide(postel_violation_list *vl, postel_command_error *err,
+			postel_verb verb, uint32_t lenient)
+{
+	postel_command_error worst = POSTEL_CMD_OK;
+	for (unsigned i = 0; i < vl->n; i++) {
+		postel_violation v = (postel_violation)vl->id[i];
+		if (postel__cmd_tolerated(v, lenient))
+			continue;
+		postel_command_error e = postel__cmd_error_of(v, verb);
+		if (rank(e) > rank(worst))
+			worst = e;
+	}
+	/* lost entries are never tolerated ones that matter: be safe */
+	if (worst == POSTEL_CMD_OK && vl->lost)
+		worst = POSTEL_CMD_E_ARGUMENT;
+	*err = worst;
+}
+
+void postel_command_error_reply(postel_command_error err, postel_verb verb,
+				unsigned *code, const char **enhanced,
+				const char **text)
+{
+	unsigned c = 250;
+	const char *e = "2.0.0", *t = "OK";
+	int rcpt = verb != POSTEL_VERB_MAIL;
+	switch (err) {
+	case POSTEL_CMD_OK: break;
+	case POSTEL_CMD_E_UNKNOWN:
+		c = 500, e = "5.5.1", t = "Command unrecognized";
+		break;
+	case POSTEL_CMD_E_SYNTAX:
+		c = 500, e = "5.5.2", t = "Syntax error";
+		break;
+	case POSTEL_CMD_E_ARGUMENT:
+		c = 501, e = verb == POSTEL_VERB_AUTH ? "5.5.2" : "5.5.4";
+		t = "Syntax error in parameters or arguments";
+		break;
+	case POSTEL_CMD_E_MAILBOX:
+		c = 553, e = rcpt ? "5.1.3" : "5.1.7";
+		t = "Mailbox syntax incorrect";
+		break;
+	case POSTEL_CMD_E_PATH_TOO_LONG:
+		c = 501, e = rcpt ? "5.1.3" : "5.1.7", t = "Path too long";
+		break;
+	case POSTEL_CMD_E_PARAM_UNKNOWN:
+		c = 555, e = "5.5.4";
+		t = "MAIL FROM/RCPT TO parameters not recognized or not "
+		    "implemented";
+		break;
+	case POSTEL_CMD_E_TOO_BIG:
+		c = 552, e = "5.3.4";
+		t = "Message size exceeds fixed maximum message size";
+		break;
+	case POSTEL_CMD_E_LINE_TOO_LONG:
+		c = 500;
+		if (verb == POSTEL_VERB_AUTH)
+			e = "5.5.6", t = "Authentication Exchange line is too long";
+		else
+			e = "5.5.2", t = "Line too long";
+		break;
+	case POSTEL_CMD_E_UTF8:
+		if (takes_path(verb))
+			c = 553, e = "5.6.7",
+			t = "Non-ASCII addresses not permitted";
+		else
+			c = 500, e = "5.5.2", t = "8-bit octets not permitted";
+		break;
+	default:
+		c = 500, e = "5.5.2", t = "Syntax error";
+		break;
+	}
+	if (code)
+		*code = c;
+	if (enhanced)
+		*enhanced = e;
+	if (text)
+		*text = t;
+}
+
+/* ---- syntax errors: which violation a scanner failure is ---- */
+
+static int needs_argument(postel_verb v)
+{
+	switch (v) {
+	case POSTEL_VERB_HELO: case POSTEL_VERB_EHLO: case POSTEL_VERB_LHLO:
+	case POSTEL_VERB_MAIL: case POSTEL_VERB_RCPT: case POSTEL_VERB_VRFY:
+	case POSTEL_VERB_EXPN: case POSTEL_VERB_AUTH: case POSTEL_VERB_BDAT:
+	case POSTEL_VERB_ETRN: return 1;
+	default: return 0;
+	}
+}
+
+static const uint16_t kind_violation[K_COUNT_] = {
+	POSTEL_V_PARAM_SYNTAX, POSTEL_V_BAD_SIZE, POSTEL_V_BAD_BODY,
+	POSTEL_V_BAD_RET, POSTEL_V_BAD_ENVID, POSTEL_V_BAD_AUTH_PARAM,
+	POSTEL_V_BAD_SMTPUTF8, POSTEL_V_BAD_REQUIRETLS,
+	POSTEL_V_BAD_MT_PRIORITY, POSTEL_V_BAD_BY, POSTEL_V_BAD_HOLDFOR,
+	POSTEL_V_BAD_HOLDUNTIL, POSTEL_V_BAD_MTRK, POSTEL_V_BAD_NOTIFY,
+	POSTEL_V_BAD_ORCPT, POSTEL_V_BAD_RRVS,
+};
+
+static postel_violation zone_violation(const postel_command_parser *p,
+				       const postel_command *c, size_t e,
+				       unsigned char b)
+{
+	int eolish = b == '\r' || b == '\n';
+	switch (p->zone_) {
+	case Z_VERB: return POSTEL_V_UNKNOWN_VERB;
+	case Z_AFTER_VERB:
+		if (e == p->me_[S_VERB] && !eolish && b != ' ' && b != '\t')
+			return POSTEL_V_UNKNOWN_VERB;
+		return needs_argument(c->verb) ? POSTEL_V_MISSING_ARGUMENT
+					       : POSTEL_V_UNEXPECTED_ARGUMENT;
+	case Z_MAILKW:
+		return eolish ? POSTEL_V_MISSING_ARGUMENT
+			      : POSTEL_V_COMMAND_SYNTAX;
+	case Z_PATH: return POSTEL_V_BAD_PATH;
+	case Z_LOCAL: return POSTEL_V_BAD_LOCAL_PART;
+	case Z_DOMAIN: return POSTEL_V_BAD_DOMAIN;
+	case Z_LITERAL: return POSTEL_V_BAD_ADDRESS_LITERAL;
+	case Z_PARAM: return POSTEL_V_PARAM_SYNTAX;
+	case Z_VALUE:
+		return (postel_violation)kind_violation[p->kind_ < K_COUNT_
+								? p->kind_
+								: 0];
+	case Z_STRING: return POSTEL_V_BAD_STRING;
+	case Z_HELO: return POSTEL_V_BAD_DOMAIN;
+	case Z_MECH: return POSTEL_V_BAD_AUTH_MECHANISM;
+	case Z_IR: return POSTEL_V_BAD_INITIAL_RESPONSE;
+	case Z_CHUNK: return POSTEL_V_BAD_CHUNK_SIZE;
+	case Z_ETRN: return POSTEL_V_BAD_ETRN_NODE;
+	case Z_SASL: return POSTEL_V_SASL_BAD_BASE64;
+	case Z_ARG0: /* nothing of the argument seen yet */
+		if (eolish)
+			return POSTEL_V_MISSING_ARGUMENT;
+		switch (c->verb) {
+		case POSTEL_VERB_VRFY: case POSTEL_VERB_EXPN:
+		case POSTEL_VERB_HELP: return POSTEL_V_BAD_STRING;
+		case POSTEL_VERB_AUTH: return POSTEL_V_BAD_AUTH_MECHANISM;
+		case POSTEL_VERB_BDAT: return POSTEL_V_BAD_CHUNK_SIZE;
+		case POSTEL_VERB_ETRN: return POSTEL_V_BAD_ETRN_NODE;
+		default: return POSTEL_V_BAD_DOMAIN;
+		}
+	default: return POSTEL_V_UNEXPECTED_ARGUMENT;
+	}
+}
+
+void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
+			      const unsigned char *base, size_t line_len)
+{
+	size_t e = p->err_at_;
+	unsigned char b = base[e];
+	postel_violation zv = zone_violation(p, c, e, b);
+	if (zv == POSTEL_V_UNKNOWN_VERB)
+		c->verb = POSTEL_VERB_UNKNOWN;
+	if (b == 0)
+		postel__vlist_add(&c->violations, POSTEL_V_NUL_OCTET);
+	else if ((b == '\r' && e + 2 != line_len) ||
+		 (e > 0 && base[e - 1] == '\r'))
+		postel__vlist_add(&c->violations, POSTEL_V_BARE_CR);
+	else if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
+		postel__vlist_add(&c->violations, POSTEL_V_CONTROL_CHAR);
+	else {
+		if (b >= 0x80)
+			postel__vlist_add(&c->violations, POSTEL_V_EIGHT_BIT);
+		postel__vlist_add(&c->violations, zv);
+	}
+	if (c->verb == POSTEL_VERB_UNKNOWN) {
+		/* the verb as sent: up to the first SP or line end */
+		size_t n = 0;
+		while (n < line_len && base[n] != ' ' && base[n] != '\r' &&
+		       base[n] != '\n')
+			n++;
+		p->ms_[S_VERB] = 0;
+		p->me_[S_VERB] = (uint32_t)n;
+		p->set_ = 1u << S_VERB;
+	}
+}
+
+/* ---- parameters postel does not decode ---- */
+
+int postel__cmd_kind(const unsigned char *kw, size_t n)
+{
+	static const char *const names[K_COUNT_] = {
+		"", "SIZE", "BODY", "RET", "ENVID", "AUTH", "SMTPUTF8",
+		"REQUIRETLS", "MT-PRIORITY", "BY", "HOLDFOR", "HOLDUNTIL",
+		"MTRK", "NOTIFY", "ORCPT", "RRVS",
+	};
+	postel_span s = postel__span((const char *)kw, n);
+	for (int k = 1; k < K_COUNT_; k++)
+		if (postel__span_ieq(s, names[k]))
+			return k;
+	return K_OTHER;
+}
+
+void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
+				const unsigned char *base, size_t line_len)
+{
+	size_t i = p->ms_[S_PARAMS], stored = 0;
+	if (i == 0)
+		return;
+	while (i < line_len) {
+		unsigned char ch = base[i];
+		if (ch == ' ') {
+			i++;
+			continue;
+		}
+		if (ch == '\r' || ch == '\n' || ch == '\t')
+			break;
+		size_t ks = i;
+		while (i < line_len && base[i] != '=' && base[i] != ' ' &&
+		       base[i] != '\r' && base[i] != '\n' && base[i] != '\t')
+			i++;
+		size_t ke = i, vs = 0, ve = 0;
+		int hasv = i < line_len && base[i] == '=';
+		if (hasv) {
+			vs = ++i;
+			while (i < line_len && base[i] != ' ' &&
+			       base[i] != '\r' && base[i] != '\n' &&
+			       base[i] != '\t')
+				i++;
+			ve = i;
+		}
+		int k = postel__cmd_kind(base + ks, ke - ks);
+		if (k != K_OTHER && (p->config.params & (1u << (k - 1))))
+			continue;
+		if (stored < c->ext_cap && c->ext) {
+			postel_esmtp_param *e = &c->ext[stored];
+			e->keyword = postel__span((const char *)base + ks, ke - ks);
+			if (hasv)
+				e->value = postel__span((const char *)base + vs,
+							ve - vs);
+			else
+				e->value = postel__span(NULL, 0);
+		}
+		stored++;
+	}
+	if (!(p->config.options & POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS))
+		postel__vlist_add(&c->violations, POSTEL_V_UNKNOWN_PARAM);
+}
+
+/* ---- UTF-8 (RFC 3629 §4): no overlongs, no surrogates, <= U+10FFFF ---- */
+
+int postel__utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		unsigned char lo = 0x80, hi = 0xbf;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else
+			return 0;
+		if (n - i <= k)
+			return 0;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t j = 2; j <= k; j++)
+			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
+				return 0;
+		i += k + 1;
+	}
+	return 1;
+}

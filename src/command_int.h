@@ -1,0 +1,62 @@
+/*
+ * postel — command parser internals shared by grammar/command.rl (the
+ * scanners and the hot path) and src/command.c (API, cold paths).
+ * Never installed.
+ */
+#ifndef POSTEL_COMMAND_INT_H
+#define POSTEL_COMMAND_INT_H
+
+#include "internal.h"
+#include "postel/command.h"
+
+/* Span slots: offsets of marked spans in parser->ms_/me_. A slot counts as
+ * set when its bit is in parser->set_ (set by its end mark). */
+enum {
+	S_VERB, S_ARG, S_PATH, S_ROUTE, S_LOCAL, S_DOMAIN,
+	S_ENVID, S_ORCPT_TYPE, S_ORCPT_ADDR, S_AUTHP, S_HOLDUNTIL, S_RRVS,
+	S_MTRK, S_MECH, S_IR,
+	S_NSPAN_,        /* slots above are materialized into the command */
+	S_VAL = S_NSPAN_, /* value of the parameter being scanned */
+	S_PARAMS,        /* start of the first parameter */
+	S_NSLOT_
+};
+
+/* parser->mode_ */
+enum { M_IDLE, M_SCAN, M_SKIP, M_DISCARD };
+
+/* parser->zone_: what the scanner was looking at; on a syntax error it
+ * names the violation. */
+enum {
+	Z_VERB, Z_AFTER_VERB, Z_MAILKW, Z_PATH, Z_LOCAL, Z_DOMAIN, Z_LITERAL,
+	Z_PARAM, Z_VALUE, Z_STRING, Z_HELO, Z_MECH, Z_IR, Z_CHUNK, Z_ETRN,
+	Z_TAIL, Z_SASL, Z_ARG0
+};
+
+/* parser->kind_: MAIL/RCPT parameter being scanned (bit = 1 << (k-1)) */
+enum {
+	K_OTHER, K_SIZE, K_BODY, K_RET, K_ENVID, K_AUTH, K_SMTPUTF8,
+	K_REQUIRETLS, K_MT_PRIORITY, K_BY, K_HOLDFOR, K_HOLDUNTIL, K_MTRK,
+	K_NOTIFY, K_ORCPT, K_RRVS, K_COUNT_
+};
+
+/* parser->pflags_ */
+enum {
+	PF_VBAD = 1,   /* the value did not match the parameter's grammar */
+	PF_OK = 2,     /* strict form matched (lenient alternatives) */
+	PF_CR_END = 4  /* line ended with CRLF (else bare LF) */
+};
+
+/* Cold helpers (src/command.c). */
+void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
+			      const unsigned char *base, size_t line_len);
+void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
+				const unsigned char *base, size_t line_len);
+int postel__utf8_valid(const unsigned char *s, size_t n);
+int postel__cmd_kind(const unsigned char *kw, size_t n);
+postel_command_error postel__cmd_error_of(postel_violation v,
+					  postel_verb verb);
+int postel__cmd_tolerated(postel_violation v, uint32_t lenient);
+void postel__cmd_decide(postel_violation_list *vl, postel_command_error *err,
+			postel_verb verb, uint32_t lenient);
+
+#endif
