@@ -129,8 +129,27 @@ enum postel_lenient_flag {
 	 * lets the server reject it). Common in practice. Risk: the content's
 	 * charset is unknown and a 7-bit-only next hop garbles it. */
 	POSTEL_LENIENT_DATA_8BIT = 1u << 11,
-	/** Replies whose lines end with a bare LF (§2.3.8). */
+	/** Replies whose lines end with a bare LF (§2.3.8). Risk: a reply
+	 * framed differently by a proxy and by the client. A bare CR is
+	 * never accepted. */
 	POSTEL_LENIENT_REPLY_BARE_LF = 1u << 16,
+	/** Octets above 127 in reply text that is not allowed to carry UTF-8
+	 * (RFC 6531 §3.7.4), or malformed UTF-8 where it is. Risk: text of
+	 * unknown encoding reaches logs and users. */
+	POSTEL_LENIENT_REPLY_8BIT = 1u << 17,
+	/** Control characters other than HT (and DEL) in reply text (RFC
+	 * 5321 §4.2 textstring). Risk: terminal escapes reach logs. NUL is
+	 * never accepted. */
+	POSTEL_LENIENT_REPLY_CONTROL = 1u << 18,
+	/** Enhanced status codes that are malformed, disagree with the reply
+	 * code, or differ between the lines of a reply (RFC 3463 §2, RFC
+	 * 2034 §4). Harmless: the reply code decides. */
+	POSTEL_LENIENT_REPLY_ENHANCED = 1u << 19,
+	/** EHLO reply lines or extension parameters that break their syntax
+	 * are skipped (a malformed SIZE reads as no declared limit) and
+	 * reported, instead of failing the EHLO reply. Risk: an extension
+	 * the server meant to offer is missed. */
+	POSTEL_LENIENT_EHLO_SYNTAX = 1u << 20,
 	/** Client input sent before the greeting or, without PIPELINING,
 	 * before the reply to the previous command (RFC 2920 §3.1, Postfix's
 	 * early-talker check). Strict closes with 554. */
@@ -146,7 +165,8 @@ enum postel_lenient_flag {
 	 POSTEL_LENIENT_EXTRA_SPACE | POSTEL_LENIENT_REPLY_BARE_LF |           \
 	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
 	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT |           \
-	 POSTEL_LENIENT_NO_HELO)
+	 POSTEL_LENIENT_REPLY_8BIT | POSTEL_LENIENT_REPLY_ENHANCED |           \
+	 POSTEL_LENIENT_EHLO_SYNTAX | POSTEL_LENIENT_NO_HELO)
 
 #ifdef __cplusplus
 }

@@ -95,7 +95,25 @@ extern "C" {
 
 /* replies and EHLO capabilities, 300-399 (src/reply.c) */
 #define POSTEL_VIOLATIONS_REPLY(X) \
-	X(REPLY_BAD_CODE,   300, "reply-bad-code",     "RFC 5321 §4.2", 1)
+	X(REPLY_BAD_CODE,   300, "reply-bad-code",     "RFC 5321 §4.2", 1) \
+	X(REPLY_SYNTAX,     301, "reply-syntax",       "RFC 5321 §4.2", 1) \
+	X(REPLY_CODE_MISMATCH, 302, "reply-code-mismatch", "RFC 5321 §4.2.1", 1) \
+	X(REPLY_LINE_TOO_LONG, 303, "reply-line-too-long", "RFC 5321 §4.5.3.1.5", 1) \
+	X(REPLY_TOO_MANY_LINES, 304, "reply-too-many-lines", "RFC 5321 §4.5.3.1", 1) \
+	X(REPLY_TOO_LONG,   305, "reply-too-long",     "RFC 5321 §4.5.3.1", 1) \
+	X(REPLY_BAD_UTF8,   306, "reply-bad-utf8",     "RFC 6531 §3.7.4", 0) \
+	X(REPLY_ENH_SYNTAX, 307, "reply-enhanced-syntax", "RFC 3463 §2", 0) \
+	X(REPLY_ENH_MISMATCH, 308, "reply-enhanced-mismatch", "RFC 2034 §4", 0) \
+	X(REPLY_ENH_INCONSISTENT, 309, "reply-enhanced-inconsistent", "RFC 2034 §4", 0) \
+	X(EHLO_SYNTAX,      320, "ehlo-syntax",        "RFC 5321 §4.1.1.1", 0) \
+	X(EHLO_DOMAIN,      321, "ehlo-domain",        "RFC 5321 §4.1.1.1", 0) \
+	X(EHLO_SIZE,        322, "ehlo-size",          "RFC 1870 §4", 0) \
+	X(EHLO_AUTH,        323, "ehlo-auth",          "RFC 4954 §3", 0) \
+	X(EHLO_MT_PRIORITY, 324, "ehlo-mt-priority",   "RFC 6710 §7", 0) \
+	X(EHLO_DELIVERBY,   325, "ehlo-deliverby",     "RFC 2852 §2", 0) \
+	X(EHLO_FUTURERELEASE, 326, "ehlo-futurerelease", "RFC 4865 §3", 0) \
+	X(EHLO_UNEXPECTED_PARAM, 327, "ehlo-unexpected-param", "RFC 5321 §4.1.1.1", 0) \
+	X(EHLO_DUPLICATE,   328, "ehlo-duplicate",     "RFC 5321 §4.1.1.1", 0)
 
 /* server session, 400-499 (src/server.c) */
 #define POSTEL_VIOLATIONS_SERVER(X) \
@@ -113,7 +131,14 @@ extern "C" {
 
 /* client session, 500-599 (src/client.c) */
 #define POSTEL_VIOLATIONS_CLIENT(X) \
-	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1)
+	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1) \
+	X(REPLY_CODE_UNLISTED, 501, "reply-code-unlisted", "RFC 5321 §4.3.2", 0) \
+	X(UNSOLICITED_REPLY, 502, "unsolicited-reply", "RFC 2920 §3.1", 1) \
+	X(STARTTLS_REPLY_INJECTION, 503, "starttls-reply-injection", "RFC 3207 §4.2", 1) \
+	X(STARTTLS_AFTER_TLS, 504, "starttls-after-tls", "RFC 3207 §4.2", 0) \
+	X(AUTH_BAD_CHALLENGE, 505, "auth-bad-challenge", "RFC 4954 §4", 1) \
+	X(DATA_WITHOUT_RCPT, 506, "data-without-rcpt",  "RFC 2920 §3.2", 0) \
+	X(CONNECTION_LOST,  507, "connection-lost",    "RFC 5321 §3.8", 0)
 /* clang-format on */
 
 #define POSTEL_VIOLATIONS(X)                                                   \
