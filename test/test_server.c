@@ -759,10 +759,11 @@ static const char *take(eng *e)
 	size_t n;
 	const unsigned char *p = postel_server_send_buf(&e->s, &n);
 	ck_assert_uint_lt(n, sizeof buf);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	if (n)
+	if (n) {
+		memcpy(buf, p, n);
 		postel_server_send_ack(&e->s, n);
+	}
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -1408,6 +1409,12 @@ Suite *suite_server(void)
 	tcase_add_test(tc, event_names);
 	suite_add_tcase(s, tc);
 
+	/* Check 0.15 has no CK_EXCLUDE_CASES (test/meson.build sets it for
+	 * the "unit" suite): honour it here so the unit run (and valgrind)
+	 * does not replay every vector. */
+	const char *ex = getenv("CK_EXCLUDE_CASES");
+	if (ex && strstr(ex, "vectors"))
+		return s;
 	TCase *tv = tcase_create("vectors");
 	tcase_set_timeout(tv, 600);
 	load_vectors();
