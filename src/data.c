@@ -212,11 +212,15 @@ static inline const unsigned char *scan(uint8_t impl, const unsigned char *p,
 /* ---------------------------------------------------------------------- */
 /* decoder */
 
-static void tally(postel_data_tally *t, uint64_t at, uint64_t n)
+/* Count `n` occurrences at wire offset `at`; the verdict is refreshed at
+ * the end of the call (postel_data_decode). */
+static void tally(postel_data_decoder *d, postel_data_tally *t, uint64_t at,
+		  uint64_t n)
 {
 	if (t->count == 0)
 		t->first = at;
 	t->count += n;
+	d->dirty_ = 1;
 }
 
 static void verdict(postel_data_decoder *d)
@@ -224,6 +228,7 @@ static void verdict(postel_data_decoder *d)
 	postel_data_result *r = &d->r_;
 	uint32_t len = d->lenient_;
 	postel_violation_list *vl = &r->violations;
+	postel__vlist_clear(vl); /* rebuilt in a fixed order */
 	if (r->bare_lf.count)
 		postel__vlist_add(vl, POSTEL_V_DATA_BARE_LF);
 	if (r->bare_cr.count)
@@ -308,10 +313,11 @@ postel_status postel_data_bdat_chunk(postel_data_decoder *d, uint64_t size,
 	return POSTEL_OK;
 }
 
-/* Content [p, p+n) at wire offset `at` is ready. Returns 1 when it makes an
+/* Content [p, p+n) at wire offset `at` (the bare octet it replaces when
+ * `repaired`) is ready. Returns 1 when it makes an
  * event (ev filled), 0 when it was dropped (over the size limit). */
 static int deliver(postel_data_decoder *d, const char *p, size_t n,
-		   uint64_t at, postel_data_event *ev)
+		   uint64_t at, int repaired, postel_data_event *ev)
 {
 	postel_data_result *r = &d->r_;
 	uint64_t before = r->size;
@@ -322,7 +328,8 @@ static int deliver(postel_data_decoder *d, const char *p, size_t n,
 		return 0;
 	if (d->max_size_ && r->size > d->max_size_) {
 		uint64_t keep = d->max_size_ - before;
-		tally(&r->oversize, at + keep, 1);
+		/* a repaired CRLF stands for one wire octet */
+		tally(d, &r->oversize, repaired ? at : at + keep, 1);
 		d->over_ = OVER_PENDING;
 		if (keep == 0) {
 			d->over_ = OVER_REPORTED;
@@ -347,7 +354,7 @@ static void end_line(postel_data_decoder *d, uint64_t len, uint64_t at)
 	if (len > r->longest_line)
 		r->longest_line = len;
 	if (len > d->max_line_)
-		tally(&r->long_line, at, 1);
+		tally(d, &r->long_line, at, 1);
 }
 
 /* wire offset of the first octet >= 0x80 in [p, end) (there is one) */
@@ -376,17 +383,17 @@ static postel_status decode_data(postel_data_decoder *d,
 	/* Deliver [from, to) having consumed up to `cons`; returns from the
 	 * call with the event, or falls through when there is none (empty,
 	 * or dropped over the size limit). */
-#define EMIT_AT(from, to, cons, at)                                            \
+#define EMIT_AT(from, to, cons, at, rep)                                       \
 	do {                                                                   \
 		d->line_ = line;                                               \
 		r->received = AT(cons);                                        \
 		*consumed = (size_t)((cons) - buf);                            \
 		if ((to) > (from) &&                                           \
 		    deliver(d, (const char *)(from), (size_t)((to) - (from)),  \
-			    at, ev))                                           \
+			    at, rep, ev))                                      \
 			return POSTEL_OK;                                      \
 	} while (0)
-#define EMIT(from, to, cons) EMIT_AT(from, to, cons, AT(from))
+#define EMIT(from, to, cons) EMIT_AT(from, to, cons, AT(from), 0)
 #define HOLD(at)                                                               \
 	do {                                                                   \
 		EMIT(s, at, at);                                               \
@@ -418,9 +425,9 @@ static postel_status decode_data(postel_data_decoder *d,
 					}
 					/* ".\r" + other: a "." line ended by a
 					 * bare CR */
-					tally(&r->fake_end, AT(pos), 1);
+					tally(d, &r->fake_end, AT(pos), 1);
 				} else if (pos[1] == '\n') {
-					tally(&r->fake_end, AT(pos), 1);
+					tally(d, &r->fake_end, AT(pos), 1);
 				}
 				/* stuffed dot (§4.5.2): skipped */
 				d->bol_ = 0;
@@ -436,7 +443,7 @@ static postel_status decode_data(postel_data_decoder *d,
 			uint64_t n8 = 0;
 			const unsigned char *q = scan(d->impl_, pos, end, &n8);
 			if (n8)
-				tally(&r->eight_bit,
+				tally(d, &r->eight_bit,
 				      r->eight_bit.count ? 0
 							 : first8(pos, buf, at0),
 				      n8);
@@ -446,7 +453,7 @@ static postel_status decode_data(postel_data_decoder *d,
 		if (pos == end)
 			HOLD(pos);
 		if (*pos == 0) {
-			tally(&r->nul, AT(pos), 1);
+			tally(d, &r->nul, AT(pos), 1);
 			pos++;
 			line++;
 			continue;
@@ -470,14 +477,14 @@ static postel_status decode_data(postel_data_decoder *d,
 			s = pos;
 		}
 		if (pos[1] == '.' && (pos[2] == '\r' || pos[2] == '\n'))
-			tally(&r->fake_end, AT(pos + 1), 1);
-		tally(*pos == '\r' ? &r->bare_cr : &r->bare_lf, AT(pos), 1);
+			tally(d, &r->fake_end, AT(pos + 1), 1);
+		tally(d, *pos == '\r' ? &r->bare_cr : &r->bare_lf, AT(pos), 1);
 		end_line(d, line + 2, AT(pos));
 		line = 0;
 		pos++;
 		if (repair) {
 			/* replace the bare octet by CRLF (s == pos - 1) */
-			EMIT_AT(crlf_static, crlf_static + 2, pos, AT(pos - 1));
+			EMIT_AT(crlf_static, crlf_static + 2, pos, AT(pos - 1), 1);
 			s = pos;
 		}
 	}
@@ -516,7 +523,7 @@ static postel_status decode_bdat(postel_data_decoder *d, const char *buf,
 		d->chunk_left_ -= n;
 		r->received += n;
 		*consumed += n;
-		if (deliver(d, buf, n, at, ev))
+		if (deliver(d, buf, n, at, 0, ev))
 			return POSTEL_OK;
 		buf += n;
 		len -= n;
@@ -550,6 +557,10 @@ postel_status postel_data_decode(postel_data_decoder *d, const char *buf,
 	} else {
 		st = decode_data(d, (const unsigned char *)buf, len, ev,
 				 consumed);
+	}
+	if (d->dirty_) {
+		d->dirty_ = 0;
+		verdict(d);
 	}
 	POSTEL__LEAVE(d->in_call_);
 	return st;

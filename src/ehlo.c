@@ -7,7 +7,7 @@
  * keyword and SP-separated parameters, look the keyword up, read the
  * parameters the extension defines.
  */
-#include "internal.h"
+#include "ehlo_int.h"
 #include "postel/ehlo.h"
 
 typedef struct ectx {
@@ -82,35 +82,6 @@ static int span_ieq_span(postel_span a, postel_span b)
 }
 
 /* ---- first line: Domain / address-literal [ SP ehlo-greet ] ---- */
-
-/* A loose RFC 5321 §4.1.2 Domain: dot-separated labels of letters,
- * digits and hyphens (octets above 127 pass: U-labels, RFC 6531 §3.3),
- * no label empty or starting/ending with a hyphen; or "[...]". */
-static int domain_ok(postel_span d)
-{
-	size_t i, lab = 0;
-	if (d.n == 0)
-		return 0;
-	if (d.p[0] == '[')
-		return d.n >= 3 && d.p[d.n - 1] == ']';
-	for (i = 0; i < d.n; i++) {
-		unsigned char c = (unsigned char)d.p[i];
-		if (c == '.') {
-			if (lab == 0 || d.p[i - 1] == '-')
-				return 0;
-			lab = 0;
-		} else if (c == '-') {
-			if (lab == 0)
-				return 0;
-			lab++;
-		} else if (is_alnum(c) || c >= 0x80)
-			lab++;
-		else
-			return 0;
-	}
-	return lab > 0 && d.p[d.n - 1] != '-';
-}
-
 static void first_line(ectx *c, postel_span l)
 {
 	size_t i = 0;
@@ -119,24 +90,11 @@ static void first_line(ectx *c, postel_span l)
 	c->e->domain = postel__span(l.p, i);
 	c->e->greeting = postel__span(l.p + (i < l.n ? i + 1 : i),
 				      i < l.n ? l.n - i - 1 : 0);
-	if (!domain_ok(c->e->domain))
+	if (!postel__ehlo_is_domain(c->e->domain))
 		note(c, POSTEL_V_EHLO_DOMAIN);
 }
 
 /* ---- extensions ---- */
-
-static int mech_ok(postel_span m)
-{
-	/* RFC 4422 §3.1: sasl-mech = 1*20mech-char (upper case; any case
-	 * is matched) */
-	if (m.n == 0 || m.n > 20)
-		return 0;
-	for (size_t i = 0; i < m.n; i++)
-		if (!is_alnum((unsigned char)m.p[i]) && m.p[i] != '-' &&
-		    m.p[i] != '_')
-			return 0;
-	return 1;
-}
 
 /* Was mechanism `m` (at m.p, inside line `upto`) named before, on this or
  * an earlier AUTH line? Searches the stored names, and the earlier lines
@@ -150,7 +108,7 @@ static void add_mechs(ectx *c, postel_span params, size_t line)
 	size_t n = 0;
 	while (next_tok(&params, &t)) {
 		n++;
-		if (!mech_ok(t)) {
+		if (!postel__ehlo_is_mech(t)) {
 			note(c, POSTEL_V_EHLO_AUTH);
 			continue;
 		}
@@ -199,40 +157,8 @@ static int mech_seen(ectx *c, postel_span m, size_t upto)
 		if (!postel__span_ieq(kw, "AUTH"))
 			continue;
 		while (next_tok(&params, &t) && t.p < m.p)
-			if (mech_ok(t) && span_ieq_span(t, m))
+			if (postel__ehlo_is_mech(t) && span_ieq_span(t, m))
 				return 1;
-	}
-	return 0;
-}
-
-/* RFC 3339 §5.6 date-time, upper or lower case T and Z. */
-static int datetime_ok(postel_span s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	size_t i;
-	if (s.n < 20)
-		return 0;
-	for (i = 0; i < 19; i++) {
-		char c = s.p[i];
-		if (shape[i] == 'd' ? !(c >= '0' && c <= '9')
-				    : (c | (shape[i] == 'T' ? 0x20 : 0)) !=
-					      (shape[i] | (shape[i] == 'T' ? 0x20 : 0)))
-			return 0;
-	}
-	if (s.p[i] == '.') {
-		size_t j = ++i;
-		while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9')
-			i++;
-		if (i == j)
-			return 0;
-	}
-	if (i < s.n && (s.p[i] | 0x20) == 'z')
-		return i + 1 == s.n;
-	if (i < s.n && (s.p[i] == '+' || s.p[i] == '-') && s.n - i == 6) {
-		const char *z = s.p + i + 1;
-		return z[0] >= '0' && z[0] <= '9' && z[1] >= '0' &&
-		       z[1] <= '9' && z[2] == ':' && z[3] >= '0' &&
-		       z[3] <= '9' && z[4] >= '0' && z[4] <= '9';
 	}
 	return 0;
 }
@@ -378,7 +304,7 @@ static void known(ectx *c, const struct kw *k, postel_span params,
 		else
 			note(c, POSTEL_V_EHLO_FUTURERELEASE);
 		next_tok(&rest, &t);
-		if (datetime_ok(t))
+		if (postel__ehlo_is_datetime(t))
 			e->futurerelease_datetime = t;
 		else
 			note(c, POSTEL_V_EHLO_FUTURERELEASE);
@@ -390,22 +316,11 @@ static void known(ectx *c, const struct kw *k, postel_span params,
 	}
 }
 
-/* RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT /
- * "-"); ehlo-param = 1*(%d33-126), one SP between. */
-static int keyword_ok(postel_span kw)
-{
-	if (kw.n == 0 || !is_alnum((unsigned char)kw.p[0]))
-		return 0;
-	for (size_t i = 1; i < kw.n; i++)
-		if (!is_alnum((unsigned char)kw.p[i]) && kw.p[i] != '-')
-			return 0;
-	return 1;
-}
-
+/* RFC 5321 §4.1.1.1: ehlo-param = 1*(%d33-126), one SP before each. */
 static int params_ok(postel_span p, int had_sp)
 {
-	if (had_sp && p.n == 0)
-		return 0; /* trailing SP */
+	if ((had_sp && p.n == 0) || (p.n && p.p[0] == ' '))
+		return 0; /* trailing SP, or more than one */
 	for (size_t i = 0; i < p.n; i++) {
 		unsigned char ch = (unsigned char)p.p[i];
 		if (ch == ' ') {
@@ -453,14 +368,15 @@ postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 		int old = split_line(l, &kw, &params);
 		const struct kw *k = NULL;
 		int first;
-		if (!keyword_ok(kw) ||
-		    (!old && !params_ok(params, kw.n < l.n))) {
+		if (!postel__ehlo_is_keyword(kw) ||
+		    !params_ok(params, old || kw.n < l.n)) {
 			note(&c, POSTEL_V_EHLO_SYNTAX);
-			if (!keyword_ok(kw))
+			if (!postel__ehlo_is_keyword(kw))
 				continue;
 		}
 		for (size_t j = 0; j < sizeof keywords / sizeof keywords[0]; j++)
-			if (postel__span_ieq(kw, keywords[j].name)) {
+			if ((kw.p[0] | 0x20) == (keywords[j].name[0] | 0x20) &&
+			    postel__span_ieq(kw, keywords[j].name)) {
 				k = &keywords[j];
 				break;
 			}

@@ -2,11 +2,7 @@
  * postel — streaming reply parser: limits, per-line checks, results.
  * The line scanner is grammar/reply.rl.
  */
-#include "internal.h"
 #include "reply_int.h"
-
-/* rflags_: events of the current reply */
-#define RF_REFUSED 0x01u /* a violation no lenient flag accepts */
 
 void postel_reply_config_default(postel_reply_config *cfg)
 {
@@ -15,25 +11,6 @@ void postel_reply_config_default(postel_reply_config *cfg)
 	cfg->max_reply = POSTEL_REPLY_MAX_REPLY;
 	cfg->lenient = POSTEL_LENIENT;
 	cfg->utf8 = 0;
-}
-
-static void start_reply(postel_reply_parser *p)
-{
-	p->pos_ = 0;
-	p->line_start_ = 0;
-	p->nlines_ = 0;
-	p->enh_off_ = 0;
-	p->cs_ = postel__reply_scan_start();
-	p->code_ = 0;
-	p->lflags_ = 0;
-	p->rflags_ = 0;
-	p->enh_subject_ = 0;
-	p->enh_detail_ = 0;
-	p->enh_class_ = 0;
-	p->enh_len_ = 0;
-	p->lines_ = NULL;
-	p->lines_cap_ = 0;
-	postel__vlist_clear(&p->vl_);
 }
 
 postel_status postel_reply_parser_init(postel_reply_parser *p,
@@ -58,14 +35,14 @@ postel_status postel_reply_parser_init(postel_reply_parser *p,
 	}
 	memset(p, 0, sizeof *p);
 	p->cfg_ = d;
-	start_reply(p);
+	postel__reply_start(p);
 	p->fatal_ = st;
 	return st;
 }
 
 void postel_reply_parser_reset(postel_reply_parser *p)
 {
-	start_reply(p);
+	postel__reply_start(p);
 	p->fatal_ = POSTEL_OK;
 	p->busy_ = 0;
 }
@@ -88,11 +65,11 @@ static void note(postel_reply_parser *p, postel_violation v, int accepted)
 {
 	postel__vlist_add(&p->vl_, v);
 	if (!accepted)
-		p->rflags_ |= RF_REFUSED;
+		p->rflags_ |= POSTEL__RF_REFUSED;
 }
 
-static postel_status fail(postel_reply_parser *p, postel_status st,
-			  postel_violation v, postel_reply *r)
+postel_status postel__reply_fail(postel_reply_parser *p, postel_status st,
+				 postel_violation v, postel_reply *r)
 {
 	postel__vlist_add(&p->vl_, v);
 	p->fatal_ = st;
@@ -193,180 +170,59 @@ static void first_enhanced(postel_reply_parser *p, const unsigned char *t,
 	p->enh_subject_ = (unsigned short)subj;
 	p->enh_detail_ = (unsigned short)det;
 	p->enh_len_ = (unsigned char)i;
-	p->enh_off_ = 4;
 }
 
-/* Text span of a complete line `l` of `raw` octets (line end included). */
-static postel_span line_text(const unsigned char *l, size_t raw)
+void postel__reply_line_slow(postel_reply_parser *p, const unsigned char *b,
+			     const unsigned char *l, postel_span t,
+			     unsigned lf, size_t n)
 {
-	size_t eol;
-	if (raw < 5 || (l[3] != '-' && l[3] != ' '))
-		return postel__span((const char *)l + 3, 0);
-	eol = l[raw - 2] == '\r' ? 2 : 1;
-	return postel__span((const char *)l + 4, raw - 4 - eol);
-}
-
-/* One complete line at b[line_start_..pos_): returns 1 when it was the
- * last line of the reply. */
-static int end_line(postel_reply_parser *p, const unsigned char *b)
-{
-	const unsigned char *l = b + p->line_start_;
-	size_t raw = p->pos_ - p->line_start_;
-	unsigned lf = p->lflags_;
 	uint32_t len = p->cfg_.lenient;
-	unsigned code = (unsigned)(l[0] - '0') * 100 +
-			(unsigned)(l[1] - '0') * 10 + (unsigned)(l[2] - '0');
-	postel_span t = line_text(l, raw);
-	size_t n = p->nlines_++;
 
 	if (lf & POSTEL__RL_BARE_LF)
 		note(p, POSTEL_V_BARE_LF, (len & POSTEL_LENIENT_REPLY_BARE_LF) != 0);
 	if (n == 0) {
-		p->code_ = code;
 		/* RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39 */
 		if (l[0] < '2' || l[0] > '5' || l[1] > '5')
 			note(p, POSTEL_V_REPLY_BAD_CODE, 0);
 		first_enhanced(p, (const unsigned char *)t.p, t.n);
 	} else {
 		/* RFC 5321 §4.2.1: the same code on every line */
-		if (code != p->code_)
+		if (l[0] != b[0] || l[1] != b[1] || l[2] != b[2])
 			note(p, POSTEL_V_REPLY_CODE_MISMATCH, 0);
 		/* RFC 2034 §4: the same status code on every line */
 		if (p->enh_len_ &&
 		    (t.n < p->enh_len_ ||
-		     memcmp(t.p, b + p->enh_off_, p->enh_len_) != 0 ||
+		     memcmp(t.p, b + 4, p->enh_len_) != 0 ||
 		     (t.n > p->enh_len_ && t.p[p->enh_len_] != ' ')))
 			note(p, POSTEL_V_REPLY_ENH_INCONSISTENT,
 			     (len & POSTEL_LENIENT_REPLY_ENHANCED) != 0);
 	}
-	if (lf & (POSTEL__RL_NUL | POSTEL__RL_CTL | POSTEL__RL_8BIT)) {
-		if (lf & POSTEL__RL_NUL)
-			note(p, POSTEL_V_NUL_OCTET, 0);
-		if (lf & POSTEL__RL_CTL)
-			note(p, POSTEL_V_CONTROL_CHAR,
-			     (len & POSTEL_LENIENT_REPLY_CONTROL) != 0);
-		if (lf & POSTEL__RL_8BIT) {
-			int ok8 = (len & POSTEL_LENIENT_REPLY_8BIT) != 0;
-			if (!p->cfg_.utf8)
-				note(p, POSTEL_V_EIGHT_BIT, ok8);
-			else if (!utf8_valid((const unsigned char *)t.p, t.n))
-				note(p, POSTEL_V_REPLY_BAD_UTF8, ok8);
-		}
+	if (lf & POSTEL__RL_NUL)
+		note(p, POSTEL_V_NUL_OCTET, 0);
+	if (lf & POSTEL__RL_CTL)
+		note(p, POSTEL_V_CONTROL_CHAR,
+		     (len & POSTEL_LENIENT_REPLY_CONTROL) != 0);
+	if (lf & POSTEL__RL_8BIT) {
+		int ok8 = (len & POSTEL_LENIENT_REPLY_8BIT) != 0;
+		if (!p->cfg_.utf8)
+			note(p, POSTEL_V_EIGHT_BIT, ok8);
+		else if (!utf8_valid((const unsigned char *)t.p, t.n))
+			note(p, POSTEL_V_REPLY_BAD_UTF8, ok8);
 	}
-	if (n < p->lines_cap_) {
-		/* raw length until the reply completes: the bytes may move */
-		p->lines_[n].p = NULL;
-		p->lines_[n].n = raw;
-	}
-	p->line_start_ = p->pos_;
-	p->lflags_ = 0;
-	return l[3] != '-';
 }
 
-static postel_status finish(postel_reply_parser *p, const char *buf,
-			    postel_reply *r, size_t *consumed)
+void postel__reply_rebase(postel_reply_parser *p, const unsigned char *b,
+			  size_t stale)
 {
-	size_t stored = p->nlines_ < p->lines_cap_ ? p->nlines_ : p->lines_cap_;
 	size_t off = 0;
-	const unsigned char *b = (const unsigned char *)buf;
-	postel_status st;
-
-	for (size_t i = 0; i < stored; i++) {
-		size_t raw = p->lines_[i].n;
-		p->lines_[i] = line_text(b + off, raw);
-		off += raw;
+	for (size_t i = 0; i < stale; i++) {
+		const unsigned char *l = b + off;
+		size_t tn = p->lines_[i].n, head, eol;
+		head = (l[3] == '-' || l[3] == ' ') ? 4 + tn : 3;
+		eol = l[head] == '\r' ? 2 : 1;
+		p->lines_[i] = postel__reply_text(l, head + eol, eol);
+		off += head + eol;
 	}
-	r->num_lines = stored;
-	r->line_count = p->nlines_;
-	r->code = p->code_;
-	r->digit[0] = (unsigned char)(b[0] - '0');
-	r->digit[1] = (unsigned char)(b[1] - '0');
-	r->digit[2] = (unsigned char)(b[2] - '0');
-	r->enh_class = p->enh_class_;
-	r->enh_subject = p->enh_subject_;
-	r->enh_detail = p->enh_detail_;
-	r->enhanced = p->enh_len_ ? postel__span(buf + p->enh_off_, p->enh_len_)
-				  : postel__span(NULL, 0);
-	r->raw = postel__span(buf, p->pos_);
-	r->violations = p->vl_;
-	st = (p->rflags_ & RF_REFUSED) ? POSTEL_INVALID : POSTEL_OK;
-	*consumed = p->pos_;
-	start_reply(p);
-	return st;
-}
-
-static size_t sat_add(size_t a, size_t b)
-{
-	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
-
-postel_status postel_reply_parse(postel_reply_parser *p, const char *buf,
-				 size_t len, postel_reply *r, size_t *consumed)
-{
-	const unsigned char *b = (const unsigned char *)buf;
-	postel_status st;
-
-	if (!p || !r || !consumed || (!buf && len))
-		return POSTEL_E_ARGUMENT;
-	*consumed = 0;
-	if (p->fatal_ != POSTEL_OK) {
-		r->violations = p->vl_;
-		return p->fatal_;
-	}
-	if (len < p->pos_)
-		return POSTEL_E_ARGUMENT;
-	if (p->pos_ == 0) {
-		p->lines_ = r->lines;
-		p->lines_cap_ = r->lines ? r->num_lines : 0;
-	} else if (r->lines != p->lines_ ||
-		   (r->lines ? r->num_lines : 0) != p->lines_cap_)
-		return POSTEL_E_ARGUMENT;
-	POSTEL__ENTER(p->busy_);
-	for (;;) {
-		size_t lim = sat_add(p->line_start_, p->cfg_.max_line);
-		size_t end;
-		if (lim > p->cfg_.max_reply)
-			lim = p->cfg_.max_reply;
-		end = len < lim ? len : lim;
-		if (p->pos_ < end) {
-			const unsigned char *q = postel__reply_scan(
-				&p->cs_, &p->lflags_, b + p->pos_, b + end);
-			p->pos_ = (size_t)(q - b);
-			if (p->cs_ < 0) {
-				/* the octet at pos_ cannot continue a line */
-				int cr = p->pos_ > 0 && b[p->pos_ - 1] == '\r';
-				st = fail(p, POSTEL_E_PROTOCOL,
-					  cr ? POSTEL_V_BARE_CR
-					     : POSTEL_V_REPLY_SYNTAX, r);
-				break;
-			}
-		}
-		if (p->lflags_ & POSTEL__RL_EOL) {
-			if (end_line(p, b)) {
-				st = finish(p, buf, r, consumed);
-				break;
-			}
-			if (p->nlines_ >= p->cfg_.max_lines) {
-				st = fail(p, POSTEL_E_LIMIT,
-					  POSTEL_V_REPLY_TOO_MANY_LINES, r);
-				break;
-			}
-			continue;
-		}
-		if (p->pos_ < lim) {
-			st = POSTEL_NEED_MORE;
-			break;
-		}
-		/* the limit is reached inside a line */
-		st = fail(p, POSTEL_E_LIMIT,
-			  p->pos_ - p->line_start_ >= p->cfg_.max_line
-				  ? POSTEL_V_REPLY_LINE_TOO_LONG
-				  : POSTEL_V_REPLY_TOO_LONG,
-			  r);
-		break;
-	}
-	POSTEL__LEAVE(p->busy_);
-	return st;
 }
 
 postel_span postel_reply_strip_enhanced(const postel_reply *r,

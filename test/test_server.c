@@ -71,7 +71,8 @@ typedef struct drv {
 	char reject_mail[64], reject_rcpt[64];
 	unsigned unknown_code, vrfy_code;
 	int help_multi;
-	char user[64], pass[64], login_user[64];
+	char user[64], pass[64], login_user[64], mech[16];
+	int login_state;
 	/* content of the current message */
 	tlog content;
 	/* config strings */
@@ -197,7 +198,14 @@ static void decide_auth(drv *d, const postel_server_event *ev)
 {
 	char want[160];
 	size_t wn;
-	if (span_has(ev->arg, "PLAIN") || span_has(ev->arg, "plain")) {
+	if (ev->index == 0) {
+		size_t n = ev->arg.n < 15 ? ev->arg.n : 15;
+		for (size_t i = 0; i < n; i++)
+			d->mech[i] = (char)(ev->arg.p[i] & ~0x20);
+		d->mech[n] = '\0';
+		d->login_state = 0;
+	}
+	if (strcmp(d->mech, "PLAIN") == 0) {
 		if (!ev->has_data) {
 			answer_ok(postel_server_auth_challenge(&d->s, NULL, 0));
 			return;
@@ -210,13 +218,15 @@ static void decide_auth(drv *d, const postel_server_event *ev)
 			answer_ok(postel_server_reject(&d->s, 0, NULL, NULL));
 		return;
 	}
-	/* LOGIN: Username:, Password: (draft-murchison-sasl-login) */
+	/* LOGIN: "Username:", "Password:" (draft-murchison-sasl-login) */
 	if (ev->index == 0 && !ev->has_data) {
+		d->login_state = 1;
 		answer_ok(postel_server_auth_challenge(&d->s, "Username:", 9));
-	} else if (ev->index == 0 || ev->index == 1) {
+	} else if (d->login_state < 2) {
 		size_t n = ev->data.n < 63 ? ev->data.n : 63;
 		memcpy(d->login_user, ev->data.p, n);
 		d->login_user[n] = '\0';
+		d->login_state = 2;
 		answer_ok(postel_server_auth_challenge(&d->s, "Password:", 9));
 	} else {
 		int ok = strcmp(d->login_user, d->user) == 0 &&

@@ -89,7 +89,10 @@ typedef struct postel_data_tally {
 } postel_data_tally;
 
 /**
- * Running totals of a message; final at POSTEL_DATA_END. Offsets are wire
+ * Running totals of a message, current after every postel_data_decode()
+ * call (counting what was consumed so far; the verdict says what would be
+ * answered if the message ended there); final at POSTEL_DATA_END. Offsets
+ * are wire
  * offsets: octets counted from the first byte after the 354 reply (DATA)
  * or over the chunk octets only (BDAT).
  */
@@ -176,6 +179,7 @@ typedef struct postel_data_decoder {
 	uint8_t over_;  /* size limit passed (SIZE_EXCEEDED reported) */
 	uint8_t in_call_;
 	uint8_t impl_;  /* scanner: see src/data.c */
+	uint8_t dirty_; /* verdict to refresh */
 } postel_data_decoder;
 
 /**

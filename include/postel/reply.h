@@ -136,7 +136,6 @@ typedef struct postel_reply_parser {
 	size_t pos_;            /* octets of the current reply scanned */
 	size_t line_start_;     /* offset of the current line */
 	size_t nlines_;         /* complete lines of the current reply */
-	size_t enh_off_;        /* enhanced code offset in the reply */
 	int cs_;                /* Ragel state */
 	postel_status fatal_;   /* sticky fatal status, or POSTEL_OK */
 	unsigned code_;         /* first line's code */
@@ -201,9 +200,17 @@ POSTEL_EXTERN int postel_reply_parser_busy(const postel_reply_parser *p);
  * REPLY_ENH_SYNTAX / REPLY_ENH_MISMATCH / REPLY_ENH_INCONSISTENT
  * (RFC 3463 §2, RFC 2034 §4).
  *
- * Invalidates the spans of the previous reply only in that the caller
- * will drop its bytes. Must not be called from inside another call on
- * the same parser.
+ * Accepted without a violation, as RFC 5321 §4.2 asks of clients: a bare
+ * code ("250" CRLF), a code and SP with no text, a continuation line
+ * with no text ("250-" CRLF). Text is textstring (HT, SP, 0x21-0x7e);
+ * other octets keep the line framed and are violations (NUL always
+ * refused; controls, 8-bit and malformed UTF-8 accepted only by their
+ * lenient flags). A reply ends at the first line whose fourth octet is
+ * not "-", whatever its code.
+ *
+ * Touches nothing of earlier replies: their spans stay valid as long as
+ * their bytes do. Must not be called from inside another call on the
+ * same parser.
  */
 POSTEL_EXTERN postel_status postel_reply_parse(postel_reply_parser *p,
 					       const char *buf, size_t len,

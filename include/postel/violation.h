@@ -131,7 +131,14 @@ extern "C" {
 
 /* client session, 500-599 (src/client.c) */
 #define POSTEL_VIOLATIONS_CLIENT(X) \
-	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1)
+	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1) \
+	X(REPLY_CODE_UNLISTED, 501, "reply-code-unlisted", "RFC 5321 §4.3.2", 0) \
+	X(UNSOLICITED_REPLY, 502, "unsolicited-reply", "RFC 2920 §3.1", 1) \
+	X(STARTTLS_REPLY_INJECTION, 503, "starttls-reply-injection", "RFC 3207 §4.2", 1) \
+	X(STARTTLS_AFTER_TLS, 504, "starttls-after-tls", "RFC 3207 §4.2", 0) \
+	X(AUTH_BAD_CHALLENGE, 505, "auth-bad-challenge", "RFC 4954 §4", 1) \
+	X(DATA_WITHOUT_RCPT, 506, "data-without-rcpt",  "RFC 2920 §3.2", 0) \
+	X(CONNECTION_LOST,  507, "connection-lost",    "RFC 5321 §3.8", 0)
 /* clang-format on */
 
 #define POSTEL_VIOLATIONS(X)                                                   \

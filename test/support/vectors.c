@@ -235,6 +235,9 @@ void vec_load(vec_set *set, const char *area)
 void vec_free(vec_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
+		/* the vectors of one file share its name, and are adjacent */
+		if (i + 1 == set->n || set->v[i + 1].file != set->v[i].file)
+			free((char *)set->v[i].file);
 		free(set->v[i].name);
 		free(set->v[i].rfc);
 		free(set->v[i].config);
