@@ -649,6 +649,12 @@ static int do_tls(sink *k, session *s)
 
 static void session_free(sink *k, session *s)
 {
+	if (s->in_ready) { /* e.g. timed out while waiting for its turn */
+		session **pp = &k->ready;
+		while (*pp != s)
+			pp = &(*pp)->ready_next;
+		*pp = s->ready_next;
+	}
 	txn_drop(k, s);
 	wheel_disarm(&k->timers, &s->timer);
 	if (s->prev)
