@@ -649,6 +649,12 @@ static int do_tls(sink *k, session *s)
 
 static void session_free(sink *k, session *s)
 {
+	if (s->in_ready) { /* e.g. timed out while waiting for its turn */
+		session **pp = &k->ready;
+		while (*pp != s)
+			pp = &(*pp)->ready_next;
+		*pp = s->ready_next;
+	}
 	txn_drop(k, s);
 	wheel_disarm(&k->timers, &s->timer);
 	if (s->prev)
@@ -1049,6 +1055,10 @@ int cmd_sink(int argc, char **argv)
 		k->md.dirfd = k->md.tmpfd = k->md.newfd = -1;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGINT ignored, and ignored
+	 * signals never reach a signalfd: take both back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
