@@ -2,7 +2,8 @@
 """Faults: clients that misbehave against `postel sink`.
 
 usage: faults.py POSTEL CASE
-  CASE: drop-command | drop-data | drop-tls | idle | long-line | churn
+  CASE: drop-command | drop-data | drop-tls | idle | long-line | churn |
+        load
 
 Each case starts `postel sink` on 127.0.0.1 (port 0) with a temporary
 Maildir (and --timeout 2, so that silent clients are dropped quickly),
@@ -14,6 +15,9 @@ counts: the messages stored must be exactly the messages that got a 250
 must stay bounded. Every client is bounded by socket timeouts; nothing
 leaves the loopback interface.
 
+The case `load` checks the load generator `postel load` the same way:
+every message it counts as sent must be stored.
+
 The helpers that start and read the sink come from test/interop/interop.py.
 """
 
@@ -23,6 +27,7 @@ import shutil
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -214,6 +219,7 @@ def case(name, args=lambda tmp: ["--timeout", str(TIMEOUT)]):
     def wrap(body):
         def run(postel, tmp):
             sink = interop.Sink(postel, tmp, args(tmp), name)
+            sink.postel = postel
             ledger = Ledger()
             try:
                 body(sink, ledger, tmp)
@@ -574,6 +580,122 @@ def case_churn(sink, ledger, tmp):
     deliver(sink.port, ledger, "after-churn")
 
 
+
+
+# ---------------------------------------------------------------- postel load
+
+def load_content(size):
+    """The content `postel load --size SIZE` sends (tools/cmd_load.c
+    make_message): a header, then lines of at most 76 octets of a
+    62-letter alphabet indexed by offset, CRLF ends, `size` octets."""
+    hdr = (b"From: <load@example.org>\r\nTo: <sink@example.net>\r\n"
+           b"Subject: postel load\r\nMessage-ID: <load@postel.example>\r\n"
+           b"\r\n")
+    abc = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    size = max(size, len(hdr) + 2)
+    out = bytearray(hdr)
+    while len(out) < size:
+        left = size - len(out)
+        line = left - 2
+        if left > 78:
+            line = 75 if left - 78 < 2 else 76
+        o = len(out)
+        out += bytes(abc[(o + i) % len(abc)] for i in range(line)) + b"\r\n"
+    return bytes(out)
+
+
+def run_load(postel, port, args, label, expect_rc=0):
+    """`postel load` under timeout(1); its load.* figures as a dict."""
+    cmd = ["timeout", "-k", "5", "120", postel, "load", "--server",
+           "127.0.0.1:%d" % port] + args
+    print("run  " + " ".join(cmd))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL)
+    figs = {}
+    for line in p.stdout.decode().splitlines():
+        m = re.match(r"^load\.(\w+)=([0-9.]+) ", line)
+        if m:
+            figs[m.group(1)] = float(m.group(2))
+    ok = check(p.returncode == expect_rc, "%s: exit status %d (got %d)" %
+               (label, expect_rc, p.returncode))
+    if not ok:
+        print(p.stdout.decode() + p.stderr.decode())
+    return figs
+
+
+@case("load")
+def case_load(sink, ledger, tmp):
+    """`postel load` itself: every message it counts as sent is stored,
+    in each mode; errors are counted; it never leaves loopback."""
+    postel = sink.postel
+    for args, n, sessions, size in (
+            (["--reuse", "--pipelining"], 40, 5, 3000),
+            (["--new-connection"], 12, 4, 1000),
+            (["--no-pipelining"], 9, 3, 20000),
+            (["--chunking"], 6, 2, 70000),  # BDAT in several chunks
+            (["--new-connection", "--no-pipelining"], 3, 3, 100)):
+        label = "load %s" % " ".join(args)
+        f = run_load(postel, sink.port, args + [
+            "--sessions", str(sessions), "--messages", str(n), "--size",
+            str(size), "--seconds", "60"], label)
+        check(f.get("ok") == n and f.get("errors") == 0 and
+              f.get("failed") == 0 and f.get("unfinished") == 0,
+              "%s: %d messages sent, no errors (%s)" % (label, n, f))
+        conns = n if "--new-connection" in args else sessions
+        check(f.get("connections") == conns, "%s: %d connections" %
+              (label, conns))
+        check(0 < f.get("latency_p50", 0) <= f.get("latency_max", 0),
+              "%s: latency percentiles" % label)
+        for _ in range(int(f.get("ok", 0))):
+            ledger.ack(load_content(size))
+    # refusals before any connection
+    for bad in ("192.0.2.1:25", "[2001:db8::1]:25", "10.0.0.1"):
+        p = subprocess.run(["timeout", "10", postel, "load", "--server", bad],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(p.returncode == 64 and b"loopback" in p.stderr,
+              "load refuses the non-loopback server %s" % bad)
+    # errors are counted: nobody listens
+    port = free_port()
+    f = run_load(postel, port, ["--sessions", "2", "--messages", "4"],
+                 "load against a closed port", expect_rc=75)
+    check(f.get("ok") == 0 and f.get("failed") == 4 and
+          f.get("errors_connect") == 4, "connect errors counted (%s)" % f)
+    # bounded in time: a server that never answers
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(16)
+    t0 = time.monotonic()
+    f = run_load(postel, mute.getsockname()[1],
+                 ["--sessions", "2", "--messages", "4", "--seconds", "2"],
+                 "load against a silent server", expect_rc=75)
+    mute.close()
+    check(time.monotonic() - t0 < 10 and f.get("unfinished") == 4,
+          "--seconds bounds the run (%.1f s, %s)" %
+          (time.monotonic() - t0, f))
+    # Postfix smtp-sink (it ends its EHLO reply with an empty "250 "
+    # line: a violation tolerated and counted, not an error)
+    import send
+    srv, out = send.smtp_sink(tmp, "load-smtp-sink")
+    try:
+        f = run_load(postel, srv.port, ["--sessions", "3", "--messages",
+                                        "12", "--size", "5000"],
+                     "load against smtp-sink")
+    finally:
+        srv.stop()
+    dumped = send.stored_sink(out)
+    check(f.get("ok") == 12 and f.get("errors") == 0 and len(dumped) == 12,
+          "smtp-sink took the 12 messages postel load counts (%d dumped, %s)"
+          % (len(dumped), f))
+    check(f.get("violations", 0) >= 1, "smtp-sink's EHLO violation counted")
+    alive(sink, "postel load")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def main(argv):

@@ -127,6 +127,13 @@ ROWS = [
      "before EHLO, in a command, in DATA; memory bounded"),
     ("10,000 connections opened and closed", IN, "plain", "faults-churn",
      r".", "descriptors freed"),
+    # ---- the load generator
+    ("postel sink", "postel load →", "PIPELINING CHUNKING", "faults-load",
+     r"^load (--|refuses)|^(load|connect|--seconds|sink up)",
+     "reused, new connection, not pipelined, BDAT: every message stored; "
+     "errors counted; loopback only; bounded in time"),
+    ("Postfix smtp-sink", "postel load →", "PIPELINING", "faults-load",
+     r"smtp-sink", "every message counted was dumped"),
 ]
 
 
@@ -201,7 +208,7 @@ def main(argv):
         w("| %s | %s | %s | %s | %d / %d | %s |" % (
             peer, direction, " | ".join("✓" if f in fs else "" for f in
                                         FEATURES),
-            what + (" (`%s`)" % test), good, n,
+            (what + " " if what else "") + "(`%s`)" % test, good, n,
             "**%s**" % res if res != "pass" else res))
     w("")
     w("## Tests")
