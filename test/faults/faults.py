@@ -655,7 +655,8 @@ def case_load(sink, ledger, tmp):
         check(p.returncode == 64 and b"loopback" in p.stderr,
               "load refuses the non-loopback server %s" % bad)
     # errors are counted: nobody listens
-    port = free_port()
+    import send  # test/interop/send.py: free_port, smtp_sink
+    port = send.free_port()
     f = run_load(postel, port, ["--sessions", "2", "--messages", "4"],
                  "load against a closed port", expect_rc=75)
     check(f.get("ok") == 0 and f.get("failed") == 4 and
@@ -674,7 +675,6 @@ def case_load(sink, ledger, tmp):
           (time.monotonic() - t0, f))
     # Postfix smtp-sink (it ends its EHLO reply with an empty "250 "
     # line: a violation tolerated and counted, not an error)
-    import send
     srv, out = send.smtp_sink(tmp, "load-smtp-sink")
     try:
         f = run_load(postel, srv.port, ["--sessions", "3", "--messages",
@@ -688,14 +688,6 @@ def case_load(sink, ledger, tmp):
           % (len(dumped), f))
     check(f.get("violations", 0) >= 1, "smtp-sink's EHLO violation counted")
     alive(sink, "postel load")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main(argv):
