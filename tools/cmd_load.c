@@ -55,7 +55,7 @@ const char cmd_load_usage[] =
 #define LOAD_OUTBUF 32768u /* commands and content, written as it comes */
 #define LOAD_BUDGET 64     /* I/O calls per session per turn */
 #define LOAD_MAX_SESSIONS 100000u
-#define LOAD_MAX_MESSAGES 100000000u
+#define LOAD_MAX_MESSAGES 10000000u
 #define LOAD_MAX_SIZE (1u << 30)
 #define LOAD_ERR_SHOWN 5   /* errors of each kind described on stderr */
 
