@@ -1055,6 +1055,10 @@ int cmd_sink(int argc, char **argv)
 		k->md.dirfd = k->md.tmpfd = k->md.newfd = -1;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGINT ignored, and ignored
+	 * signals never reach a signalfd: take both back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);

@@ -154,20 +154,21 @@ class Sink:
         with open(self.log, "rb") as f:
             return f.read().decode(errors="replace")
 
-    def stop(self):
-        """SIGTERM by pid; the sink must exit 0 promptly."""
+    def stop(self, sig=signal.SIGTERM):
+        """SIGTERM (or sig) by pid; the sink must exit 0 promptly."""
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
+            os.kill(self.proc.pid, sig)
         try:
             rc = self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.kill(self.proc.pid, signal.SIGKILL)
             rc = self.proc.wait()
-            check(False, "sink stops within 20 s of SIGTERM")
+            check(False, "sink stops within 20 s of signal %d" % sig)
         self.errf.close()
         self.outf.close()
         self.pipe.close()
-        check(rc == 0, "sink exit status 0 after SIGTERM (got %s)" % rc)
+        check(rc == 0, "sink exit status 0 after signal %d (got %s)" %
+              (sig, rc))
         tmpdir = os.path.join(self.maildir, "tmp")
         if os.path.isdir(tmpdir):
             check(os.listdir(tmpdir) == [],
@@ -394,7 +395,7 @@ def test_smtplib(postel, tmp):
             run_peer([PYTHON, __file__, "--client", "smtplib", case,
                       str(sink.port)], "smtplib %s (--strict)" % case)
     finally:
-        sink.stop()
+        sink.stop(signal.SIGINT)
     check_stored(sink, [
         (b"sender@example.org", message("plain-1"), "ESMTP"),
         (b"", message("plain-2"), "ESMTP"),
