@@ -11,3 +11,14 @@ if [ -z "$code" ] || [ "$block" != "$code" ]; then
   exit 1
 fi
 echo "README loop matches examples/blocking.c"
+
+# Every lenient flag of common.h has its row in the README's table.
+missing=0
+for flag in $(grep -o 'POSTEL_LENIENT_[A-Z0-9_]* = ' "$src/include/postel/common.h" | sed 's/^POSTEL_//; s/ = $//'); do
+  if ! grep -q "^| \`$flag\` |" "$src/README.md"; then
+    echo "README.md: no row for POSTEL_$flag in the strict/lenient table"
+    missing=1
+  fi
+done
+[ "$missing" = 0 ] && echo "README lists every lenient flag"
+exit "$missing"
