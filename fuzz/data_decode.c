@@ -76,8 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg.lenient & POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS)
 		for (size_t i = 0; i < a.content.n; i++) {
 			if (a.content.p[i] == '\r')
-				FZ_CHECK(i + 1 < a.content.n &&
-					 a.content.p[i + 1] == '\n');
+				FZ_CHECK((i + 1 < a.content.n &&
+					  a.content.p[i + 1] == '\n') ||
+					 (a.exceeded && i + 1 == a.content.n));
 			if (a.content.p[i] == '\n')
 				FZ_CHECK(i > 0 && a.content.p[i - 1] == '\r');
 		}

@@ -111,8 +111,11 @@ static inline void fz_decode(const postel_data_config *cfg, const uint8_t *in,
 				FZ_CHECK(ev.offset == out->content.n);
 				FZ_CHECK((ev.content.p >= copy &&
 					  ev.content.p + ev.content.n <= copy + used) ||
-					 (ev.content.n == 2 &&
-					  memcmp(ev.content.p, "\r\n", 2) == 0));
+					 /* a repaired line end, maybe cut at
+					  * the size limit */
+					 (ev.content.n <= 2 &&
+					  memcmp(ev.content.p, "\r\n",
+						 ev.content.n) == 0));
 				fz_add(&out->content, ev.content.p, ev.content.n);
 			} else if (ev.type == POSTEL_DATA_SIZE_EXCEEDED) {
 				FZ_CHECK(!out->exceeded);

@@ -722,6 +722,7 @@ Suite *suite_client(void)
 	suite_add_tcase(s, tc);
 	load_vectors();
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tv, 600);
 	tcase_add_loop_test(tv, vector, 0, (int)vecs.n);
 	suite_add_tcase(s, tv);
