@@ -9,7 +9,7 @@
 #
 #   BUILD_DIR  the meson build directory holding tools/postel (default:
 #              ./build, or $POSTEL naming the binary)
-#   --quick    a smoke run: a fifth of the messages (3 runs still)
+#   --quick    a smoke run: a tenth of the messages (3 runs still)
 #   --runs N   runs per server and load (default 3, at least 1)
 #   --sessions concurrent sessions (default "50 1000")
 #   --sizes    message sizes in KiB (default "1 10 100")
@@ -110,7 +110,7 @@ messages_for() { # client sessions size_kib
     *) case $3 in 1) m=10000; per=5 ;; 10) m=5000; per=3 ;; *) m=1000 ;; esac ;;
   esac
   [ "$m" -lt $(($2 * per)) ] && m=$(($2 * per))
-  [ "$quick" = 1 ] && m=$((m / 5))
+  [ "$quick" = 1 ] && m=$((m / 10))
   [ "$m" -lt "$2" ] && m=$2
   echo "$m"
 }
