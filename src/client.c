@@ -269,7 +269,7 @@ typedef struct wbuf {
 
 static void w_bytes(wbuf *w, const char *s, size_t n)
 {
-	if (w->n < w->cap)
+	if (n && w->n < w->cap)
 		memcpy(w->p + w->n, s, n <= w->cap - w->n ? n : w->cap - w->n);
 	w->n += n;
 }
@@ -1074,7 +1074,7 @@ unsigned postel_client_state(const postel_client *c)
 	if (out)
 		st |= POSTEL_WRITE;
 	enum want w = open_want(c);
-	if (c->evn_ || (w != W_NONE && !(c->delivered_ && c->want_ != w)))
+	if (c->evn_ || w != W_NONE)
 		st |= POSTEL_DECIDE;
 	if (c->phase_ == PH_CLOSED || c->closing_) {
 		if (!out && !c->evn_)
@@ -1204,7 +1204,9 @@ postel_timeout postel_client_timeout(const postel_client *c)
 		return POSTEL_TIMEOUT_NONE;
 	if (c->phase_ == PH_TLS)
 		return POSTEL_TIMEOUT_COMMAND;
-	if (c->t_.active && c->t_.stage == T_CONTENT && c->out_w_ > c->out_r_)
+	/* §4.5.3.2.5: content (and its end) still being sent */
+	if (c->t_.active && c->out_w_ > c->out_r_ &&
+	    (c->t_.stage == T_CONTENT || c->t_.stage == T_FINAL))
 		return POSTEL_TIMEOUT_DATA_BLOCK;
 	switch (head(c)) {
 	case POSTEL_CLIENT_CMD_NONE: return POSTEL_TIMEOUT_NONE;

@@ -110,7 +110,11 @@ static void transcript(sender *s, const char *dir, const char *p, size_t n)
 	if (!s->verbose)
 		return;
 	size_t i = 0;
-	while (i < n) {
+	for (int lines = 0; i < n; lines++) {
+		if (lines == 12) { /* a write may carry a whole message */
+			fprintf(stderr, "%s ... (%zu more bytes)\n", dir, n - i);
+			break;
+		}
 		size_t j = i;
 		while (j < n && p[j] != '\n')
 			j++;
@@ -452,7 +456,7 @@ static void run(sender *s)
 		if (st & POSTEL_WRITE) {
 			size_t n;
 			const char *p = postel_client_send_buf(&s->c, &n);
-			transcript(s, "C:", p, n > 1100 ? 0 : n);
+			transcript(s, "C:", p, n);
 			if (do_write(s) != 0) {
 				fprintf(stderr, "postel send: write: %s\n",
 					strerror(errno));

@@ -673,6 +673,53 @@ def test_faults(postel, tmp):
     check_stored(sink, sent_by("a@example.org", [("fault-ok", "ESMTP")]),
                  "faults")
 
+    # STARTTLS: pipelined bytes after it are discarded (RFC 3207 §4.2,
+    # CVE-2011-0411), a failed handshake ends only that session
+    cert, key = make_cert(tmp)
+    sink = Sink(postel, tmp, ["--tls-cert", cert, "--tls-key", key],
+                "faults-tls")
+    try:
+        c, f = raw(sink.port)
+        reply(f)
+        c.sendall(b"EHLO client.example\r\nSTARTTLS\r\n"
+                  b"MAIL FROM:<injected@example.org>\r\n")
+        check(reply(f)[0][:3] == b"250" and reply(f)[0][:3] == b"220",
+              "faults: EHLO and STARTTLS answered")
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        t = ctx.wrap_socket(c, server_hostname="localhost")
+        tf = t.makefile("rb")
+        t.sendall(b"EHLO client.example\r\n")
+        r = reply(tf)
+        check(r and r[0][:3] == b"250" and
+              any(b"REQUIRETLS" in x for x in r),
+              "faults: EHLO under TLS answered first (nothing injected)")
+        t.sendall(b"MAIL FROM:<a@example.org>\r\n")
+        check(reply(tf)[0][:3] == b"250",
+              "faults: MAIL under TLS (the injected one was dropped)")
+        t.sendall(b"QUIT\r\n")
+        reply(tf)
+        t.close()
+        c, f = raw(sink.port)
+        reply(f)
+        c.sendall(b"EHLO client.example\r\nSTARTTLS\r\n")
+        reply(f)
+        reply(f)
+        c.sendall(b"this is not a TLS ClientHello\r\n" * 4)
+        check(f.read() == b"", "faults: failed handshake closes")
+        c.close()
+        c, f = raw(sink.port)
+        check(reply(f)[0][:3] == b"220", "faults: sink still serving")
+        c.close()
+    finally:
+        sink.stop()
+    log = sink.stderr()
+    check(re.search(r"violation starttls-injection \(RFC 3207[^\n]*\n"
+                    r"[^\n]*violation data: MAIL FROM:<injected@", log)
+          is not None, "faults: injected bytes reported as a violation")
+    check("tls handshake failed" in log, "faults: handshake failure logged")
+
 
 # ---------------------------------------------------------------- examples
 
@@ -745,7 +792,10 @@ def main(argv):
                     print(f.read()[-6000:])
         print("%d check(s) failed; files kept in %s" % (len(FAILS), tmp))
         return 1
-    shutil.rmtree(tmp)
+    if os.environ.get("INTEROP_KEEP"):
+        print("files kept in " + tmp)
+    else:
+        shutil.rmtree(tmp)
     print("all checks passed")
     return 0
 
