@@ -462,8 +462,9 @@ static void on_event(sink *k, session *s, const postel_server_event *ev)
 	default:
 		break;
 	}
-	/* command events: log the line (AUTH is handled above) */
-	if (ev->line.n)
+	/* command events: log the line (AUTH is handled above); the line is
+	 * escaped only when it is printed: this is the per-command hot path */
+	if (ev->line.n && !k->quiet)
 		slog(k, s, "%s", esc(ev->line, b1, sizeof b1));
 	log_violations(k, s, ev);
 	if (!ev->decide)
