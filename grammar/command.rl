@@ -28,10 +28,53 @@
 	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
 #define K(k)                                                                   \
 	(P->kind_ = (k), P->val_ = 0, P->pflags_ &= (uint8_t)~PF_VBAD,         \
-	 P->set_ &= ~(1u << S_VAL))
+	 P->set_ &= ~(1u << S_VAL), P->zone_ = Z_VALUE)
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
+static void postmaster_check(postel_command_parser *P, postel_command *C,
+			     const unsigned char *base, uint32_t end);
+
+/* Octet classes for the skip actions. */
+enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
+#define CL_A (CL_ALNUM | CL_ATEXT | CL_XCHAR)
+#define CL_P (CL_ATEXT | CL_XCHAR)
+static const uint8_t cls[256] = {
+	/* RFC 5322 atext punctuation: ! # $ % & ' * + - / = ? ^ _ ` { | } ~
+	 * xchar: 33-126 except "+" and "=" (RFC 3461 §4) */
+	['!'] = CL_P, ['"'] = CL_XCHAR, ['#'] = CL_P, ['$'] = CL_P,
+	['%'] = CL_P, ['&'] = CL_P, ['\''] = CL_P, ['('] = CL_XCHAR,
+	[')'] = CL_XCHAR, ['*'] = CL_P, ['+'] = CL_ATEXT, [','] = CL_XCHAR,
+	['-'] = CL_P, ['.'] = CL_XCHAR, ['/'] = CL_P,
+	['0'] = CL_A, ['1'] = CL_A, ['2'] = CL_A, ['3'] = CL_A, ['4'] = CL_A,
+	['5'] = CL_A, ['6'] = CL_A, ['7'] = CL_A, ['8'] = CL_A, ['9'] = CL_A,
+	[':'] = CL_XCHAR, [';'] = CL_XCHAR, ['<'] = CL_XCHAR, ['='] = CL_ATEXT,
+	['>'] = CL_XCHAR, ['?'] = CL_P, ['@'] = CL_XCHAR,
+	['A'] = CL_A, ['B'] = CL_A, ['C'] = CL_A, ['D'] = CL_A, ['E'] = CL_A,
+	['F'] = CL_A, ['G'] = CL_A, ['H'] = CL_A, ['I'] = CL_A, ['J'] = CL_A,
+	['K'] = CL_A, ['L'] = CL_A, ['M'] = CL_A, ['N'] = CL_A, ['O'] = CL_A,
+	['P'] = CL_A, ['Q'] = CL_A, ['R'] = CL_A, ['S'] = CL_A, ['T'] = CL_A,
+	['U'] = CL_A, ['V'] = CL_A, ['W'] = CL_A, ['X'] = CL_A, ['Y'] = CL_A,
+	['Z'] = CL_A, ['['] = CL_XCHAR, ['\\'] = CL_XCHAR, [']'] = CL_XCHAR,
+	['^'] = CL_P, ['_'] = CL_P, ['`'] = CL_P,
+	['a'] = CL_A, ['b'] = CL_A, ['c'] = CL_A, ['d'] = CL_A, ['e'] = CL_A,
+	['f'] = CL_A, ['g'] = CL_A, ['h'] = CL_A, ['i'] = CL_A, ['j'] = CL_A,
+	['k'] = CL_A, ['l'] = CL_A, ['m'] = CL_A, ['n'] = CL_A, ['o'] = CL_A,
+	['p'] = CL_A, ['q'] = CL_A, ['r'] = CL_A, ['s'] = CL_A, ['t'] = CL_A,
+	['u'] = CL_A, ['v'] = CL_A, ['w'] = CL_A, ['x'] = CL_A, ['y'] = CL_A,
+	['z'] = CL_A, ['{'] = CL_P, ['|'] = CL_P, ['}'] = CL_P, ['~'] = CL_P,
+};
+
+/* First octet at or after p (before pe) outside class m. */
+static inline const unsigned char *skip_run(const unsigned char *p,
+					    const unsigned char *pe, unsigned m)
+{
+	while (pe - p >= 4 && (cls[p[0]] & cls[p[1]] & cls[p[2]] & cls[p[3]] & m))
+		p += 4;
+	while (p < pe && (cls[*p] & m))
+		p++;
+	return p;
+}
 static void helo_end(postel_command_parser *P, postel_command *C);
 static void chunk_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
@@ -56,13 +99,29 @@ spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
 ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 
 # ---- addresses (RFC 5321 §4.1.2, §4.1.3) ----
+# Runs of letters/digits inside a label, of atext inside an atom and of
+# xchars inside xtext are self-loops of the scanner: after the first octet
+# of a run, the `skip` actions jump over the rest of it in C (class table)
+# instead of taking one scanner transition per octet. They sit only on
+# transitions that carry no other action.
+action skip_alnum { p = skip_run(p + 1, pe, CL_ALNUM) - 1; }
+action skip_atext { p = skip_run(p + 1, pe, CL_ATEXT) - 1; }
+action skip_xchar { p = skip_run(p + 1, pe, CL_XCHAR) - 1; }
+
+label_f = let_dig_u ( "-"* ( alnum @skip_alnum | u8 ) )*;
+domain_f = label_f ( "." label_f )*;
+atom_f = atext ( atext_ascii @skip_atext | u8 )*;
+dot_string_f = atom_f ( "." atom_f )*;
+xtext_f = ( xchar @skip_xchar | hexchar )*;
+xtext1_f = ( xchar | hexchar ) xtext_f;
+
 literal = ( "[" ( ipv4_literal
 		| ipv6_literal %{ F(LITERAL_IPV6); }
 		| general_literal %{ F(LITERAL_GENERAL); } ) "]" )
 	  >{ Z(Z_LITERAL); F(ADDRESS_LITERAL); };
-dom_m = ( domain >{ Z(Z_DOMAIN); } | literal )
+dom_m = ( domain_f >{ Z(Z_DOMAIN); } | literal )
 	>{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); };
-lp_m = ( dot_string
+lp_m = ( dot_string_f
        | quoted_string >{ F(QUOTED_LOCAL); }
        | ( dot_string_loose - dot_string ) %{ V(LOCAL_PART_DOTS); } )
        >{ MS(S_LOCAL); Z(Z_LOCAL); } %{ ME(S_LOCAL); };
@@ -70,12 +129,15 @@ mailbox_m = lp_m "@" dom_m;
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
 path_m = "<" >{ Z(Z_PATH); } ( route_m ":" )? mailbox_m ">" @{ Z(Z_PATH); };
+# RCPT: "<Postmaster>" (any case, RFC 5321 §4.1.1.3) is a local part
+# followed by ">"; postmaster_check() tells it from other local parts.
+path_r = "<" >{ Z(Z_PATH); } ( route_m ":" )? lp_m
+	 ( "@" dom_m ">" | ">" >{ postmaster_check(P, C, base, OFF); } )
+	 @{ Z(Z_PATH); };
 null_m = "<>" %{ F(NULL_PATH); };
 bare_m = mailbox_m %{ V(NO_ANGLE_BRACKETS); };
-pm_m = "<" "Postmaster"i >{ MS(S_LOCAL); }
-       %{ ME(S_LOCAL); F(POSTMASTER); } ">";
 rev_path = ( path_m | null_m | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
-fwd_path = ( path_m | pm_m | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
+fwd_path = ( path_r | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
 # ---- MAIL/RCPT parameters: a typed value grammar per keyword; a value
@@ -93,7 +155,7 @@ notify_el = "NEVER"i %{ P->val_ |= POSTEL_NOTIFY_NEVER; }
 	  | "FAILURE"i %{ P->val_ |= POSTEL_NOTIFY_FAILURE; }
 	  | "DELAY"i %{ P->val_ |= POSTEL_NOTIFY_DELAY; };
 notify_v = notify_el ( "," notify_el )*;
-orcpt_v = atom_ascii ";" xtext;
+orcpt_v = atom_ascii ";" >{ MS(S_ORCPT_ADDR); } xtext_f;
 mtpri_v = "-"? [1-9] | "0";
 by_v = [+\-]? digit{1,9} ";" [NnRr] [Tt]?;
 holdfor_v = [1-9] digit{0,8};
@@ -107,7 +169,7 @@ p_body = "BODY"i %{ K(K_BODY); }
 p_ret = "RET"i %{ K(K_RET); }
 	( "=" ( ret_v | ( esmtp_value - ret_v ) %vbad ) >vs %ve )?;
 p_envid = "ENVID"i %{ K(K_ENVID); }
-	  ( "=" ( xtext1 | ( esmtp_value - xtext1 ) %vbad ) >vs %ve )?;
+	  ( "=" ( xtext1_f | ( esmtp_value - xtext1 ) %vbad ) >vs %ve )?;
 p_auth = "AUTH"i %{ K(K_AUTH); }
 	 ( "=" ( auth_v | ( esmtp_value - auth_v ) %vbad ) >vs %ve )?;
 p_smtputf8 = "SMTPUTF8"i %{ K(K_SMTPUTF8); } ( "=" esmtp_value >vs %ve )?;
@@ -143,59 +205,69 @@ params = param >{ MS(S_PARAMS); } ( spx param )*;
 
 # ---- commands (RFC 5321 §4.1.1 and the extensions' RFCs) ----
 helo_loose = ( 33..126 | u8 )+;
-helo_arg = ( domain >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
+helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 	   | helo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
 ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
 
-helo = "HELO"i @{ VERB(HELO); } spx helo_arg ws_tail eol;
-ehlo = "EHLO"i @{ VERB(EHLO); } spx ehlo_arg ws_tail eol;
-lhlo = "LHLO"i @{ VERB(LHLO); } spx ehlo_arg ws_tail eol;
-
-mail = "MAIL"i @{ VERB(MAIL); } " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); }
-       colon_sp ( rev_path ( spx params )? ) >{ MS(S_ARG); } %{ ME(S_ARG); }
-       ws_tail eol;
-rcpt = "RCPT"i @{ VERB(RCPT); } " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); }
-       colon_sp ( fwd_path ( spx params )? ) >{ MS(S_ARG); } %{ ME(S_ARG); }
-       ws_tail eol;
+helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
+ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
+mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); } colon_sp
+	     ( rev_path ( spx >{ Z(Z_PARAM); } params )? )
+	     >{ MS(S_ARG); } %{ ME(S_ARG); }
+	     ws_tail eol;
+rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); } colon_sp
+	     ( fwd_path ( spx >{ Z(Z_PARAM); } params )? )
+	     >{ MS(S_ARG); } %{ ME(S_ARG); }
+	     ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
-vrfy = "VRFY"i @{ VERB(VRFY); } spx string_m utf8_arg? ws_tail eol;
-expn = "EXPN"i @{ VERB(EXPN); } spx string_m utf8_arg? ws_tail eol;
-help = "HELP"i @{ VERB(HELP); } ( spx string_m )? ws_tail eol;
+vrfy_rest := spx >{ Z(Z_ARG0); } string_m utf8_arg? ws_tail eol;
+help_rest := ( spx >{ Z(Z_ARG0); } string_m )? ws_tail eol;
 # RFC 5321 §4.1.1.9: a NOOP parameter string is ignored: any text
 noop_text = ( 32..126 | "\t" | u8 )+;
-noop = "NOOP"i @{ VERB(NOOP); }
-       ( " " ( noop_text >{ MS(S_ARG); } %{ ME(S_ARG); } )? )? eol;
-
-data = "DATA"i @{ VERB(DATA); } ws_tail eol;
-rset = "RSET"i @{ VERB(RSET); } ws_tail eol;
-quit = "QUIT"i @{ VERB(QUIT); } ws_tail eol;
-starttls = "STARTTLS"i @{ VERB(STARTTLS); } ws_tail eol;
+noop_rest := ( " " ( noop_text >{ MS(S_ARG); } %{ ME(S_ARG); } )? )? eol;
+# DATA RSET QUIT STARTTLS take no argument (RFC 5321 §4.1.1, RFC 3207 §4)
+bare_rest := ws_tail eol;
 
 mech_m = sasl_mech >{ MS(S_MECH); MS(S_ARG); Z(Z_MECH); }
 	 %{ ME(S_MECH); ME(S_ARG); Z(Z_TAIL); };
 ir_m = ( "=" %{ F(AUTH_EMPTY); } | ( base64 - zlen ) )
        >{ MS(S_IR); Z(Z_IR); } %{ ME(S_IR); Z(Z_TAIL); };
-auth = "AUTH"i @{ VERB(AUTH); } spx mech_m ( spx ir_m )? ws_tail eol;
+auth_rest := spx >{ Z(Z_ARG0); } mech_m ( spx >{ Z(Z_IR); } ir_m )?
+	     ws_tail eol;
 
 chunk_m = digit+ >{ MS(S_ARG); Z(Z_CHUNK); }
 	  %{ ME(S_ARG); chunk_end(P, C, base); Z(Z_TAIL); };
-bdat = "BDAT"i @{ VERB(BDAT); } spx chunk_m
-       ( spx "LAST"i %{ F(BDAT_LAST); } )? ws_tail eol;
+bdat_rest := spx >{ Z(Z_ARG0); } chunk_m ( spx "LAST"i %{ F(BDAT_LAST); } )? ws_tail eol;
 
 etrn_node = ( ( "@" @{ C->etrn_option = '@'; } )?
 	      domain_ascii >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); }
 	    | "#" @{ C->etrn_option = '#'; } ( 33..126 )+ )
 	    >{ MS(S_ARG); Z(Z_ETRN); } %{ ME(S_ARG); Z(Z_TAIL); };
-etrn = "ETRN"i @{ VERB(ETRN); } spx etrn_node ws_tail eol;
+etrn_rest := spx >{ Z(Z_ARG0); } etrn_node ws_tail eol;
 
-main := helo | ehlo | lhlo | mail | rcpt | data | bdat | rset | vrfy | expn
-      | help | noop | quit | starttls | auth | etrn;
+# The verb; verb_fast() does the same for whole verbs in one step.
+main := "HELO"i @{ VERB(HELO); fgoto helo_rest; }
+      | "EHLO"i @{ VERB(EHLO); fgoto ehlo_rest; }
+      | "LHLO"i @{ VERB(LHLO); fgoto ehlo_rest; }
+      | "MAIL"i @{ VERB(MAIL); fgoto mail_rest; }
+      | "RCPT"i @{ VERB(RCPT); fgoto rcpt_rest; }
+      | "DATA"i @{ VERB(DATA); fgoto bare_rest; }
+      | "BDAT"i @{ VERB(BDAT); fgoto bdat_rest; }
+      | "RSET"i @{ VERB(RSET); fgoto bare_rest; }
+      | "VRFY"i @{ VERB(VRFY); fgoto vrfy_rest; }
+      | "EXPN"i @{ VERB(EXPN); fgoto vrfy_rest; }
+      | "HELP"i @{ VERB(HELP); fgoto help_rest; }
+      | "NOOP"i @{ VERB(NOOP); fgoto noop_rest; }
+      | "QUIT"i @{ VERB(QUIT); fgoto bare_rest; }
+      | "STARTTLS"i @{ VERB(STARTTLS); fgoto bare_rest; }
+      | "AUTH"i @{ VERB(AUTH); fgoto auth_rest; }
+      | "ETRN"i @{ VERB(ETRN); fgoto etrn_rest; };
 
-write data noerror noentry;
+write data noerror;
 }%%
 
 %%{
@@ -209,6 +281,57 @@ main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n" @{ fbreak; };
 
 write data noerror noentry;
 }%%
+
+#define W4(a, b, c, d)                                                         \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |           \
+	 (uint32_t)(d) << 24)
+
+/*
+ * Fast verb dispatch: a whole verb in one step (the four octets as one
+ * word, case folded with 0x20: only letters change), then the scanner
+ * continues in the verb's rest machine, exactly where `main` would have
+ * gone. Returns 0 when the line does not start with a whole known verb.
+ */
+static int verb_fast(postel_command_parser *P, postel_command *C,
+		     const unsigned char *b, size_t len)
+{
+	uint32_t w = W4(b[0], b[1], b[2], b[3]) | 0x20202020u, n = 4;
+	postel_verb v;
+	int en;
+	switch (w) {
+	case W4('h', 'e', 'l', 'o'): v = POSTEL_VERB_HELO; en = command_en_helo_rest; break;
+	case W4('e', 'h', 'l', 'o'): v = POSTEL_VERB_EHLO; en = command_en_ehlo_rest; break;
+	case W4('l', 'h', 'l', 'o'): v = POSTEL_VERB_LHLO; en = command_en_ehlo_rest; break;
+	case W4('m', 'a', 'i', 'l'): v = POSTEL_VERB_MAIL; en = command_en_mail_rest; break;
+	case W4('r', 'c', 'p', 't'): v = POSTEL_VERB_RCPT; en = command_en_rcpt_rest; break;
+	case W4('d', 'a', 't', 'a'): v = POSTEL_VERB_DATA; en = command_en_bare_rest; break;
+	case W4('b', 'd', 'a', 't'): v = POSTEL_VERB_BDAT; en = command_en_bdat_rest; break;
+	case W4('r', 's', 'e', 't'): v = POSTEL_VERB_RSET; en = command_en_bare_rest; break;
+	case W4('v', 'r', 'f', 'y'): v = POSTEL_VERB_VRFY; en = command_en_vrfy_rest; break;
+	case W4('e', 'x', 'p', 'n'): v = POSTEL_VERB_EXPN; en = command_en_vrfy_rest; break;
+	case W4('h', 'e', 'l', 'p'): v = POSTEL_VERB_HELP; en = command_en_help_rest; break;
+	case W4('n', 'o', 'o', 'p'): v = POSTEL_VERB_NOOP; en = command_en_noop_rest; break;
+	case W4('q', 'u', 'i', 't'): v = POSTEL_VERB_QUIT; en = command_en_bare_rest; break;
+	case W4('a', 'u', 't', 'h'): v = POSTEL_VERB_AUTH; en = command_en_auth_rest; break;
+	case W4('e', 't', 'r', 'n'): v = POSTEL_VERB_ETRN; en = command_en_etrn_rest; break;
+	case W4('s', 't', 'a', 'r'):
+		if (len < 8 || (W4(b[4], b[5], b[6], b[7]) | 0x20202020u) !=
+				       W4('t', 't', 'l', 's'))
+			return 0;
+		v = POSTEL_VERB_STARTTLS;
+		en = command_en_bare_rest;
+		n = 8;
+		break;
+	default: return 0;
+	}
+	C->verb = v;
+	P->me_[S_VERB] = n;
+	P->set_ |= 1u << S_VERB;
+	P->zone_ = Z_AFTER_VERB;
+	P->cs_ = en;
+	P->off_ = n;
+	return 1;
+}
 
 static void line_begin(postel_command_parser *P)
 {
@@ -277,17 +400,21 @@ enum { LINE_NEED, LINE_OK, LINE_BAD, LINE_LONG };
  * LINE_NEED (no line end yet; *consumed bytes dropped), LINE_OK (scanner
  * accepted the line), LINE_BAD (scanner failed at P->err_at_) or LINE_LONG
  * (over-long line, its end has arrived); *line is the line length in buf.
+ * The limit is the verb's as soon as the verb is known (RFC 5321
+ * §4.5.3.1.4, RFC 1869 §4.1.2, RFC 4954 §4); before, the plain one.
  */
 static int find_line(postel_command_parser *P, postel_command *C,
 		     const unsigned char *base, size_t len, size_t *line,
 		     size_t *consumed)
 {
 	const unsigned char *nl;
-	size_t end;
+	int r;
 	*consumed = 0;
 	for (;;) {
-		end = len < P->lim_ ? len : P->lim_;
+		size_t end = len < P->lim_ ? len : P->lim_;
 		if (P->mode_ == M_SCAN) {
+			if (P->off_ == 0 && end >= 4 && !P->sasl_)
+				verb_fast(P, C, base, end);
 			if (P->off_ < end) {
 				const unsigned char *q =
 					P->sasl_ ? scan_sasl(P, base + P->off_,
@@ -298,7 +425,8 @@ static int find_line(postel_command_parser *P, postel_command *C,
 				P->off_ = (uint32_t)(q - base);
 				if (line_done(P)) {
 					*line = P->off_;
-					return LINE_OK;
+					r = LINE_OK;
+					break;
 				}
 				if (P->cs_ == 0) {
 					P->err_at_ = P->off_;
@@ -310,31 +438,35 @@ static int find_line(postel_command_parser *P, postel_command *C,
 			nl = memchr(base + P->off_, '\n', end - P->off_);
 			if (nl) {
 				*line = (size_t)(nl - base) + 1;
-				return LINE_BAD;
+				r = LINE_BAD;
+				break;
 			}
 			P->off_ = (uint32_t)end;
 		}
-		if (P->off_ < P->lim_)
+		/* no line end in the first off_ octets */
+		if (!P->sasl_)
+			P->lim_ = verb_limit(P, C->verb);
+		if (P->off_ < P->lim_) {
+			if (P->off_ < len)
+				continue; /* the limit grew with the verb */
 			return LINE_NEED;
-		/* limit reached without a line end */
-		if (!P->sasl_) {
-			uint32_t l = verb_limit(P, C->verb);
-			if (l > P->lim_) {
-				P->lim_ = l;
-				continue;
-			}
 		}
-		break;
+		/* over-long: never buffered, discarded up to its line end */
+		P->mode_ = M_DISCARD;
+		nl = memchr(base + P->off_, '\n', len - P->off_);
+		if (nl) {
+			*consumed = *line = (size_t)(nl - base) + 1;
+			return LINE_LONG;
+		}
+		*consumed = len;
+		return LINE_NEED;
 	}
-	/* over-long: never buffered, discarded up to its line end */
-	P->mode_ = M_DISCARD;
-	nl = memchr(base + P->lim_, '\n', len - P->lim_);
-	if (nl) {
-		*consumed = *line = (size_t)(nl - base) + 1;
+	/* a whole line, but longer than its verb allows */
+	if (!P->sasl_ && *line > verb_limit(P, C->verb)) {
+		*consumed = *line;
 		return LINE_LONG;
 	}
-	*consumed = len;
-	return LINE_NEED;
+	return r;
 }
 
 /* Discarding an over-long line: drop everything up to its line end. */
@@ -537,6 +669,24 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 
 /* ---- actions' helpers ---- */
 
+/* RCPT TO:<local> without a domain: only "<Postmaster>" (any case, no
+ * route, not quoted) is a forward path (RFC 5321 §4.1.1.3). */
+static void postmaster_check(postel_command_parser *P, postel_command *C,
+			     const unsigned char *base, uint32_t end)
+{
+	const unsigned char *p = base + P->ms_[S_LOCAL];
+	static const char pm[] = "POSTMASTER";
+	uint32_t n = end - P->ms_[S_LOCAL];
+	int ok = n == 10 && !(P->set_ & (1u << S_ROUTE)) &&
+		 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
+	for (uint32_t i = 0; ok && i < n; i++)
+		ok = (p[i] & ~0x20) == (unsigned char)pm[i];
+	if (ok)
+		F(POSTMASTER);
+	else
+		V(BAD_PATH);
+}
+
 static void helo_end(postel_command_parser *P, postel_command *C)
 {
 	if (!(P->pflags_ & PF_OK)) {
@@ -671,10 +821,9 @@ static void param_end(postel_command_parser *P, postel_command *C,
 			}
 			break;
 		case K_ORCPT: {
-			size_t t = (size_t)((const unsigned char *)
-					    memchr(v, ';', vn) - v);
-			set_span(P, S_ORCPT_TYPE, vs, vs + (uint32_t)t);
-			set_span(P, S_ORCPT_ADDR, vs + (uint32_t)t + 1, ve);
+			uint32_t semi = P->ms_[S_ORCPT_ADDR];
+			set_span(P, S_ORCPT_TYPE, vs, semi);
+			set_span(P, S_ORCPT_ADDR, semi + 1, ve);
 			break;
 		}
 		case K_RRVS:

@@ -282,6 +282,17 @@ static postel_violation zone_violation(const postel_command_parser *p,
 	case Z_CHUNK: return POSTEL_V_BAD_CHUNK_SIZE;
 	case Z_ETRN: return POSTEL_V_BAD_ETRN_NODE;
 	case Z_SASL: return POSTEL_V_SASL_BAD_BASE64;
+	case Z_ARG0: /* nothing of the argument seen yet */
+		if (eolish)
+			return POSTEL_V_MISSING_ARGUMENT;
+		switch (c->verb) {
+		case POSTEL_VERB_VRFY: case POSTEL_VERB_EXPN:
+		case POSTEL_VERB_HELP: return POSTEL_V_BAD_STRING;
+		case POSTEL_VERB_AUTH: return POSTEL_V_BAD_AUTH_MECHANISM;
+		case POSTEL_VERB_BDAT: return POSTEL_V_BAD_CHUNK_SIZE;
+		case POSTEL_VERB_ETRN: return POSTEL_V_BAD_ETRN_NODE;
+		default: return POSTEL_V_BAD_DOMAIN;
+		}
 	default: return POSTEL_V_UNEXPECTED_ARGUMENT;
 	}
 }

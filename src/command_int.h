@@ -29,7 +29,7 @@ enum { M_IDLE, M_SCAN, M_SKIP, M_DISCARD };
 enum {
 	Z_VERB, Z_AFTER_VERB, Z_MAILKW, Z_PATH, Z_LOCAL, Z_DOMAIN, Z_LITERAL,
 	Z_PARAM, Z_VALUE, Z_STRING, Z_HELO, Z_MECH, Z_IR, Z_CHUNK, Z_ETRN,
-	Z_TAIL, Z_SASL
+	Z_TAIL, Z_SASL, Z_ARG0
 };
 
 /* parser->kind_: MAIL/RCPT parameter being scanned (bit = 1 << (k-1)) */

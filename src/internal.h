@@ -71,6 +71,89 @@ static inline int postel__parse_u64(const char *p, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* Base64 (RFC 4648 §4, the alphabet RFC 4954 §4 uses for SASL). Shared by
+ * the engines: the client encodes responses and decodes challenges, the
+ * server the other way round. */
+
+/* Encoded length of n octets. */
+static inline size_t postel__b64_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+/* Encode n octets of `in` to `out` (room for postel__b64_len(n)). */
+static inline void postel__b64_encode(const unsigned char *in, size_t n,
+				      char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i = 0;
+	for (; i + 3 <= n; i += 3, out += 4) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+			     in[i + 2];
+		out[0] = a[v >> 18];
+		out[1] = a[v >> 12 & 63];
+		out[2] = a[v >> 6 & 63];
+		out[3] = a[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[0] = a[v >> 18];
+		out[1] = a[v >> 12 & 63];
+		out[2] = '=';
+		out[3] = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[0] = a[v >> 18];
+		out[1] = a[v >> 12 & 63];
+		out[2] = a[v >> 6 & 63];
+		out[3] = '=';
+	}
+}
+
+/* Decode n base64 characters of `in` to `out` (which may be `in`: it
+ * decodes in place). Strict (RFC 4954 §4): only the alphabet, the length
+ * a multiple of 4, "=" only as one or two final pads. Returns the decoded
+ * length, or -1. */
+static inline long postel__b64_decode(const char *in, size_t n, char *out)
+{
+	size_t o = 0;
+	if (n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+		for (size_t k = 0; k < 4; k++) {
+			unsigned char ch = (unsigned char)in[i + k];
+			unsigned d;
+			if (ch >= 'A' && ch <= 'Z')
+				d = ch - 'A';
+			else if (ch >= 'a' && ch <= 'z')
+				d = ch - 'a' + 26;
+			else if (ch >= '0' && ch <= '9')
+				d = ch - '0' + 52;
+			else if (ch == '+')
+				d = 62;
+			else if (ch == '/')
+				d = 63;
+			else if (ch == '=' && i + 4 == n && k >= 2 &&
+				 (k == 3 || in[i + 3] == '='))
+				d = 0, pad++;
+			else
+				return -1;
+			if (pad && ch != '=')
+				return -1;
+			v = v << 6 | d;
+		}
+		out[o++] = (char)(v >> 16);
+		if (pad < 2)
+			out[o++] = (char)(v >> 8 & 0xff);
+		if (pad < 1)
+			out[o++] = (char)(v & 0xff);
+	}
+	return (long)o;
+}
+
 /* Debug-build guard against re-entrant calls on one engine (an engine must
  * never be called from inside a call on itself). */
 #ifndef NDEBUG

@@ -216,6 +216,7 @@ Suite *suite_ehlo(void)
 	Suite *s = suite_create("ehlo");
 	TCase *tc = tcase_create("unit");
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_add_test(tc, preconditions);
 	tcase_add_test(tc, cap_names);
 	tcase_add_test(tc, size_edges);

@@ -760,6 +760,7 @@ Suite *suite_reply(void)
 	Suite *s = suite_create("reply");
 	TCase *tc = tcase_create("unit");
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, arguments);

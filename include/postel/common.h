@@ -153,7 +153,10 @@ enum postel_lenient_flag {
 	/** Client input sent before the greeting or, without PIPELINING,
 	 * before the reply to the previous command (RFC 2920 §3.1, Postfix's
 	 * early-talker check). Strict closes with 554. */
-	POSTEL_LENIENT_EARLY_TALKER = 1u << 24
+	POSTEL_LENIENT_EARLY_TALKER = 1u << 24,
+	/** A mail transaction without HELO/EHLO first (RFC 5321 §4.1.4:
+	 * the client MUST greet). Risk: the trace has no From-domain. */
+	POSTEL_LENIENT_NO_HELO = 1u << 25
 };
 
 #define POSTEL_STRICT 0u
@@ -163,7 +166,7 @@ enum postel_lenient_flag {
 	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
 	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT |           \
 	 POSTEL_LENIENT_REPLY_8BIT | POSTEL_LENIENT_REPLY_ENHANCED |           \
-	 POSTEL_LENIENT_EHLO_SYNTAX)
+	 POSTEL_LENIENT_EHLO_SYNTAX | POSTEL_LENIENT_NO_HELO)
 
 #ifdef __cplusplus
 }

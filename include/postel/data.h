@@ -18,6 +18,12 @@
  *
  * No allocation, no I/O; every context is caller-allocated, its fields are
  * private, and it may be copied only between calls.
+ *
+ * Speed: the decoder finds CR, LF and NUL with SIMD (AVX2 chosen at run
+ * time, SSE2, or a byte loop) and runs a hand-written boundary machine
+ * only there, instead of a per-byte Ragel machine: under one instruction
+ * per byte on ordinary mail against about 14 for a byte-at-a-time
+ * machine (src/data.c, bench/bench_data.c).
  */
 #ifndef POSTEL_DATA_H
 #define POSTEL_DATA_H
@@ -89,7 +95,10 @@ typedef struct postel_data_tally {
 } postel_data_tally;
 
 /**
- * Running totals of a message; final at POSTEL_DATA_END. Offsets are wire
+ * Running totals of a message, current after every postel_data_decode()
+ * call (counting what was consumed so far; the verdict says what would be
+ * answered if the message ended there); final at POSTEL_DATA_END. Offsets
+ * are wire
  * offsets: octets counted from the first byte after the 354 reply (DATA)
  * or over the chunk octets only (BDAT).
  */
@@ -176,6 +185,7 @@ typedef struct postel_data_decoder {
 	uint8_t over_;  /* size limit passed (SIZE_EXCEEDED reported) */
 	uint8_t in_call_;
 	uint8_t impl_;  /* scanner: see src/data.c */
+	uint8_t dirty_; /* verdict to refresh */
 } postel_data_decoder;
 
 /**
@@ -277,6 +287,7 @@ typedef struct postel_data_encoder {
 	uint8_t pend_n_; /* octets of pend_ still to write */
 	uint8_t pend_off_;
 	uint8_t in_call_;
+	uint8_t impl_;   /* copier: see src/data.c */
 	char pend_[6];
 } postel_data_encoder;
 

@@ -117,11 +117,28 @@ extern "C" {
 
 /* server session, 400-499 (src/server.c) */
 #define POSTEL_VIOLATIONS_SERVER(X) \
-	X(EARLY_TALKER,     400, "early-talker",       "RFC 5321 §4.3.1", 0)
+	X(EARLY_TALKER,     400, "early-talker",       "RFC 5321 §4.3.1", 0) \
+	X(UNSOLICITED_PIPELINING, 401, "unsolicited-pipelining", "RFC 2920 §3.1", 0) \
+	X(STARTTLS_INJECTION, 402, "starttls-injection", "RFC 3207 §4", 1) \
+	X(BAD_SEQUENCE,     403, "bad-sequence",       "RFC 5321 §4.1.4", 1) \
+	X(NO_HELO,          404, "no-helo",            "RFC 5321 §4.1.4", 0) \
+	X(PARAM_NOT_OFFERED, 405, "param-not-offered", "RFC 5321 §4.1.1.11", 1) \
+	X(COMMAND_NOT_OFFERED, 406, "command-not-offered", "RFC 5321 §4.2.4", 1) \
+	X(BINARYMIME_DATA,  407, "binarymime-data",    "RFC 3030 §3", 1) \
+	X(BDAT_DATA_MIX,    408, "bdat-data-mix",      "RFC 3030 §2", 1) \
+	X(UTF8_ADDRESS,     409, "utf8-address",       "RFC 6531 §3.5", 1) \
+	X(SIZE_OVER_LIMIT,  410, "size-over-limit",    "RFC 1870 §6.1", 1)
 
 /* client session, 500-599 (src/client.c) */
 #define POSTEL_VIOLATIONS_CLIENT(X) \
-	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1)
+	X(UNEXPECTED_REPLY, 500, "unexpected-reply",   "RFC 5321 §4.3.2", 1) \
+	X(REPLY_CODE_UNLISTED, 501, "reply-code-unlisted", "RFC 5321 §4.3.2", 0) \
+	X(UNSOLICITED_REPLY, 502, "unsolicited-reply", "RFC 2920 §3.1", 1) \
+	X(STARTTLS_REPLY_INJECTION, 503, "starttls-reply-injection", "RFC 3207 §4.2", 1) \
+	X(STARTTLS_AFTER_TLS, 504, "starttls-after-tls", "RFC 3207 §4.2", 0) \
+	X(AUTH_BAD_CHALLENGE, 505, "auth-bad-challenge", "RFC 4954 §4", 1) \
+	X(DATA_WITHOUT_RCPT, 506, "data-without-rcpt",  "RFC 2920 §3.2", 0) \
+	X(CONNECTION_LOST,  507, "connection-lost",    "RFC 5321 §3.8", 0)
 /* clang-format on */
 
 #define POSTEL_VIOLATIONS(X)                                                   \

@@ -1,0 +1,231 @@
+/*
+ * postel — trace header fields (RFC 5321 §4.4, RFC 3848, RFC 6531 §4.3).
+ */
+#include "internal.h"
+#include "postel/trace.h"
+
+const char *postel_trace_protocol(unsigned session)
+{
+	/* RFC 3848 §2 and RFC 6531 §4.3: [UTF8] (E)SMTP | LMTP [S] [A].
+	 * Indexed by utf8 << 3 | lmtp << 2 | tls << 1 | auth. */
+	static const char *const names[16] = {
+		"ESMTP",    "ESMTPA",    "ESMTPS",    "ESMTPSA",
+		"LMTP",     "LMTPA",     "LMTPS",     "LMTPSA",
+		"UTF8SMTP", "UTF8SMTPA", "UTF8SMTPS", "UTF8SMTPSA",
+		"UTF8LMTP", "UTF8LMTPA", "UTF8LMTPS", "UTF8LMTPSA",
+	};
+	unsigned lmtp = (session & POSTEL_SESSION_LMTP) != 0;
+	/* A HELO session speaks plain SMTP (RFC 5321 §4.4 / RFC 3848 §2:
+	 * the extended keywords need EHLO). LMTP always greets with LHLO. */
+	if (!lmtp && !(session & POSTEL_SESSION_ESMTP))
+		return "SMTP";
+	unsigned i = ((session & POSTEL_SESSION_SMTPUTF8) ? 8u : 0u) |
+		     (lmtp ? 4u : 0u) |
+		     ((session & POSTEL_SESSION_TLS) ? 2u : 0u) |
+		     ((session & POSTEL_SESSION_AUTH) ? 1u : 0u);
+	return names[i];
+}
+
+void postel_trace_from_server(postel_trace *t, const postel_server *s)
+{
+	memset(t, 0, sizeof *t);
+	t->helo = postel_server_helo(s);
+	t->session = postel_server_session(s);
+	t->by = postel_server_hostname(s);
+}
+
+/* ---- a bounded appender: counts what it could not write ---- */
+typedef struct out {
+	char *p;
+	size_t cap, n;
+} out;
+
+static void put(out *o, const char *s, size_t n)
+{
+	if (o->n < o->cap) {
+		size_t k = o->cap - o->n < n ? o->cap - o->n : n;
+		memcpy(o->p + o->n, s, k);
+	}
+	o->n += n;
+}
+
+static void puts_(out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* Character classes of the clauses. */
+static int ok_domain(postel_span d)
+{
+	/* plausible Domain / address-literal (RFC 5321 §4.1.2, §4.1.3), with
+	 * UTF-8 U-labels (RFC 6531 §3.3); anything else is written as
+	 * "unknown" so client bytes never shape the header. */
+	if (d.n == 0 || d.n > 255)
+		return 0;
+	for (size_t i = 0; i < d.n; i++) {
+		unsigned char c = (unsigned char)d.p[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == ':' || c == '[' || c == ']' || c == '_' || c >= 0x80)
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* Longest value of a caller string: keeps every folded line of the field
+ * under the 998 octets of RFC 5322 §2.1.1. */
+#define TRACE_MAX_STRING 200u
+
+/* Printable ASCII without space; `forbid` lists more forbidden bytes. */
+static int ok_token(const char *s, const char *forbid)
+{
+	if (!s || !*s || strlen(s) > TRACE_MAX_STRING)
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c >= 0x7f || strchr(forbid, c))
+			return 0;
+	}
+	return 1;
+}
+
+/* Comment text: printable ASCII and spaces, no parentheses or backslash
+ * (RFC 5322 §3.2.2 ctext without quoted-pair or nesting). */
+static int ok_comment(const char *s)
+{
+	if (!s || !*s || strlen(s) > TRACE_MAX_STRING)
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c >= 0x7f || c == '(' || c == ')' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* A path: no controls, no CR/LF, no angle brackets; UTF-8 allowed
+ * (RFC 6531 §3.3). */
+static int ok_path(postel_span p)
+{
+	for (size_t i = 0; i < p.n; i++) {
+		unsigned char c = (unsigned char)p.p[i];
+		if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
+			return 0;
+	}
+	return 1;
+}
+
+/* RFC 5322 date-time: printable ASCII, single spaces; at least one
+ * digit. Its grammar is the caller's business; only what could break the
+ * field is refused. */
+static int ok_date(const char *s)
+{
+	int digit = 0;
+	if (!s || !*s || strlen(s) > TRACE_MAX_STRING)
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c >= 0x7f)
+			return 0;
+		digit |= c >= '0' && c <= '9';
+	}
+	return digit;
+}
+
+static postel_status finish(out *o, size_t *len)
+{
+	if (len)
+		*len = o->n;
+	return o->n <= o->cap ? POSTEL_OK : POSTEL_OUTPUT_FULL;
+}
+
+postel_status postel_trace_received(const postel_trace *t, char *buf,
+				    size_t cap, size_t *len)
+{
+	if (len)
+		*len = 0;
+	if (!t || (!buf && cap) || !ok_token(t->by, "()<>;\\\"") ||
+	    !ok_date(t->date))
+		return POSTEL_E_ARGUMENT;
+	if ((t->helo.n && !t->helo.p) || (t->for_path.n && !t->for_path.p))
+		return POSTEL_E_ARGUMENT;
+	if (t->client_host && !ok_token(t->client_host, "()<>;[]\\\""))
+		return POSTEL_E_ARGUMENT;
+	if (t->client_addr && !ok_token(t->client_addr, "()<>;[]\\\""))
+		return POSTEL_E_ARGUMENT;
+	if (t->by_comment && !ok_comment(t->by_comment))
+		return POSTEL_E_ARGUMENT;
+	if ((t->via && !ok_token(t->via, "()<>;@,:[]\\\"")) ||
+	    (t->with && !ok_token(t->with, "()<>;@,:[]\\\"")) ||
+	    (t->id && !ok_token(t->id, "();\\\"")))
+		return POSTEL_E_ARGUMENT;
+	if (!ok_path(t->for_path) || t->for_path.n > 256)
+		return POSTEL_E_ARGUMENT;
+
+	out o = {buf, cap, 0};
+	/* Time-stamp-line = "Received:" FWS Stamp CRLF (RFC 5321 §4.4) */
+	puts_(&o, "Received: from ");
+	if (ok_domain(t->helo))
+		put(&o, t->helo.p, t->helo.n);
+	else
+		puts_(&o, "unknown");
+	/* Extended-Domain: Domain FWS "(" TCP-info ")" */
+	if (t->client_addr) {
+		puts_(&o, " (");
+		if (t->client_host) {
+			puts_(&o, t->client_host);
+			puts_(&o, " ");
+		}
+		puts_(&o, "[");
+		puts_(&o, t->client_addr);
+		puts_(&o, "])");
+	}
+	/* By-domain = CFWS "BY" FWS Extended-Domain; folded before it */
+	puts_(&o, "\r\n\tby ");
+	puts_(&o, t->by);
+	if (t->by_comment) {
+		puts_(&o, " (");
+		puts_(&o, t->by_comment);
+		puts_(&o, ")");
+	}
+	if (t->via) {
+		puts_(&o, " via ");
+		puts_(&o, t->via);
+	}
+	puts_(&o, " with ");
+	puts_(&o, t->with ? t->with : postel_trace_protocol(t->session));
+	if (t->id) {
+		puts_(&o, " id ");
+		puts_(&o, t->id);
+	}
+	/* For = CFWS "FOR" FWS ( Path / Mailbox ): exactly one path */
+	if (t->for_path.n) {
+		puts_(&o, "\r\n\tfor <");
+		put(&o, t->for_path.p, t->for_path.n);
+		puts_(&o, ">;");
+	} else {
+		puts_(&o, ";");
+	}
+	/* [CFWS] ";" FWS date-time */
+	puts_(&o, "\r\n\t");
+	puts_(&o, t->date);
+	puts_(&o, "\r\n");
+	return finish(&o, len);
+}
+
+postel_status postel_trace_return_path(postel_span path, char *buf,
+				       size_t cap, size_t *len)
+{
+	if (len)
+		*len = 0;
+	if ((!buf && cap) || (path.n && !path.p) || !ok_path(path) ||
+	    path.n > 256)
+		return POSTEL_E_ARGUMENT;
+	out o = {buf, cap, 0};
+	/* Return-path-line = "Return-Path:" FWS Reverse-path CRLF */
+	puts_(&o, "Return-Path: <");
+	put(&o, path.p, path.n);
+	puts_(&o, ">\r\n");
+	return finish(&o, len);
+}
