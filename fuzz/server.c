@@ -44,8 +44,6 @@
 
 typedef struct run {
 	postel_server s;
-	unsigned char in[2048];
-	unsigned char out[4096];
 	uint64_t rng;
 	uint64_t hash;     /* of the log: events and reply bytes */
 	size_t log_n;
@@ -57,7 +55,9 @@ typedef struct run {
 	size_t replies;    /* complete replies seen */
 	unsigned last_code;
 	int closed;
-	int auth;
+	/* buffers last: session() clears what is before them */
+	unsigned char in[2048];
+	unsigned char out[4096];
 } run;
 
 static uint64_t rnd(run *r)
