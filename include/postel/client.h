@@ -47,9 +47,10 @@
  *   in order; without it one command at a time.
  *
  * Replies are matched to commands by counting (RFC 2920 §3.1), lazily:
- * a reply is read only when a command waits for one, and decisions the
- * application has to make come before buffered replies are read. So the
- * events do not depend on how the server's bytes were divided into reads.
+ * a reply is read only when a command waits for one and has been sent,
+ * and decisions the application has to make come before buffered replies
+ * are read. So the events do not depend on how the server's bytes were
+ * divided into reads.
  * A reply that arrives before its command was sent is therefore taken as
  * that command's reply (the timing of replies is not observable); bytes
  * that can never be a reply are reported: after the reply to QUIT, and
@@ -471,9 +472,11 @@ POSTEL_EXTERN postel_status postel_client_send_ack(postel_client *c,
 
 /**
  * Pull the next event into `*ev`. Returns 1 with an event, 0 when there
- * is none now. Reads buffered replies (at most one per call) when a
- * command waits for one and no decision is open. Invalidates the spans of
- * the previous event. A decision event is returned once; it stays open
+ * is none now. Reads a buffered reply (at most one per call) only when a
+ * command waits for one, everything queued has been taken by
+ * postel_client_send_ack() (a reply is never read before its command went
+ * out) and no decision is open. Invalidates the spans of the previous
+ * event. A decision event is returned once; it stays open
  * until answered (state DECIDE). A decision answered with
  * POSTEL_OUTPUT_FULL is returned again once the output buffer has
  * drained.
