@@ -5,7 +5,8 @@
  * Input: byte 0 chooses the config (LMTP, pipelining and chunking off,
  * HELO only, STARTTLS policy, strict, small buffers), byte 1 the
  * application (AUTH mechanism, messages, recipients, content and how it
- * is given), byte 2 the split pattern; the rest is what the server sends.
+ * is given), byte 2 the split pattern (and, in its low bit, zero-copy
+ * content); the rest is what the server sends.
  * The five octets "\x00TLS\x00" mark where the TLS handshake happens, as in
  * test-vectors/client/README.md.
  *
@@ -55,7 +56,7 @@ typedef struct app {
 	postel_client_config cfg;
 	char in[16384], out[8192];
 	size_t incap, outcap;
-	unsigned char conf, beh;
+	unsigned char conf, beh, zc;
 	int msgs, nto, auth_tried, sent, rcpt_i;
 	size_t off;
 	const char *msg;
@@ -76,6 +77,7 @@ static void app_init(app *a, const unsigned char *h)
 	memset(a, 0, sizeof *a);
 	a->conf = h[0];
 	a->beh = h[1];
+	a->zc = h[2] & 1; /* content with postel_client_body_ref() */
 	a->cfg.helo = "client.example";
 	a->cfg.helo_len = 14;
 	a->cfg.flags = a->conf & 15u;
@@ -194,7 +196,12 @@ static void act(app *a, const postel_client_event *ev)
 		size_t left = a->msg_n - a->off;
 		size_t k = (a->beh & 16) && left > 3 ? 3 : left;
 		size_t used = 0;
-		postel_client_body(&a->c, a->msg + a->off, k, k == left, &used);
+		if (a->zc)
+			postel_client_body_ref(&a->c, a->msg + a->off, k,
+					       k == left, &used);
+		else
+			postel_client_body(&a->c, a->msg + a->off, k,
+					   k == left, &used);
 		check(used <= k, "body used");
 		a->off += used;
 		break;

@@ -362,6 +362,8 @@ typedef struct postel_client {
 	size_t in_cap_, in_len_, in_drop_;
 	char *out_;
 	size_t out_cap_, out_r_, out_w_;
+	const char *ext_p_; /* zero-copy BDAT chunk, sent at ext_at_ */
+	size_t ext_n_, ext_at_;
 	/* parsers */
 	postel_reply_parser rp_;
 	postel_reply reply_;
@@ -593,6 +595,21 @@ POSTEL_EXTERN postel_status postel_client_data(postel_client *c);
 POSTEL_EXTERN postel_status postel_client_body(postel_client *c,
 					       const char *p, size_t n,
 					       int last, size_t *used);
+
+/**
+ * Zero-copy content for BDAT (RFC 3030): like postel_client_body(), but
+ * the octets are not copied: the engine puts "BDAT n [LAST]" in its
+ * output buffer and then hands out `p` itself from
+ * postel_client_send_buf(). One call makes at most one chunk (of at most
+ * the configured chunk size); `p` must stay valid and unchanged until the
+ * engine has sent it: until the next NEED_CONTENT or READY event, or the
+ * end of the session.
+ * With DATA (no CHUNKING), the content has to be dot-stuffed, so this is
+ * postel_client_body() (a copy). Same returns and refusals.
+ */
+POSTEL_EXTERN postel_status postel_client_body_ref(postel_client *c,
+						   const char *p, size_t n,
+						   int last, size_t *used);
 
 /**
  * Authenticate (at READY, once per session, RFC 4954): AUTH `mech`
