@@ -181,6 +181,19 @@ static uint32_t queued(const postel_client *c)
 	return n;
 }
 
+/* Octets still to be sent: the output buffer and a referenced chunk. */
+static size_t unsent(const postel_client *c)
+{
+	return c->out_w_ - c->out_r_ + c->ext_n_;
+}
+
+static void drop_output(postel_client *c)
+{
+	c->out_r_ = c->out_w_ = 0;
+	c->ext_n_ = c->ext_at_ = 0;
+	c->ext_p_ = NULL;
+}
+
 static postel_client_cmd head(const postel_client *c)
 {
 	return c->qn_ ? (postel_client_cmd)c->q_[c->qh_].cmd
@@ -431,7 +444,7 @@ static void parser_setup(postel_client *c, int auth)
 static void session_start(postel_client *c)
 {
 	c->in_len_ = c->in_drop_ = 0;
-	c->out_r_ = c->out_w_ = 0;
+	drop_output(c);
 	c->caps_ = 0;
 	c->size_max_ = c->rcpt_max_ = 0;
 	c->qh_ = c->qn_ = 0;
@@ -536,6 +549,8 @@ static enum want open_want(const postel_client *c)
 			return queued(c) < c->pipe_max_ ? W_RCPT : W_NONE;
 		return c->qn_ == 0 && c->t_.mail == MAIL_OK ? W_RCPT : W_NONE;
 	case T_CONTENT:
+		if (c->ext_n_) /* a referenced chunk is still being sent */
+			return W_NONE;
 		if (c->t_.bdat && !pipelining(c) && c->qn_ != 0)
 			return W_NONE;
 		if (c->t_.bdat && pipelining(c) && queued(c) >= c->pipe_max_)
@@ -560,7 +575,7 @@ static void answered(postel_client *c)
 static void come_back(postel_client *c)
 {
 	c->delivered_ = 0;
-	if (c->out_w_ > c->out_r_)
+	if (unsent(c))
 		c->hold_ = 1;
 }
 
@@ -1051,7 +1066,7 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 		/* a reply is read once its command is out: never before
 		 * the bytes that ask for it were taken by send_ack */
 		if (c->closing_ || c->phase_ == PH_TLS || c->qn_ == 0 ||
-		    c->out_w_ > c->out_r_)
+		    unsent(c))
 			break;
 		if (!c->need_input_ && read_reply(c))
 			continue;
@@ -1070,7 +1085,7 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 unsigned postel_client_state(const postel_client *c)
 {
 	unsigned st = 0;
-	int out = c->out_w_ > c->out_r_;
+	int out = unsent(c) > 0;
 	if (out)
 		st |= POSTEL_WRITE;
 	enum want w = open_want(c);
@@ -1129,26 +1144,40 @@ postel_status postel_client_recv_ack(postel_client *c, size_t n)
 	return POSTEL_OK;
 }
 
+/* The output is the buffer with a referenced chunk (zero-copy BDAT)
+ * inserted at offset ext_at_: buffer up to there, the chunk, the rest. */
 const char *postel_client_send_buf(const postel_client *c, size_t *n)
 {
-	*n = c->out_w_ - c->out_r_;
+	if (c->ext_n_ && c->out_r_ == c->ext_at_) {
+		*n = c->ext_n_;
+		return c->ext_p_;
+	}
+	*n = (c->ext_n_ ? c->ext_at_ : c->out_w_) - c->out_r_;
 	return *n ? c->out_ + c->out_r_ : NULL;
 }
 
 postel_status postel_client_send_ack(postel_client *c, size_t n)
 {
-	if (n > c->out_w_ - c->out_r_)
+	size_t k;
+	postel_client_send_buf(c, &k);
+	if (n > k)
 		return POSTEL_E_ARGUMENT;
-	c->out_r_ += n;
-	if (c->out_r_ == c->out_w_) {
-		c->out_r_ = c->out_w_ = 0;
+	if (c->ext_n_ && c->out_r_ == c->ext_at_) {
+		c->ext_p_ += n;
+		c->ext_n_ -= n;
+	} else {
+		c->out_r_ += n;
+	}
+	if (c->out_r_ == c->out_w_ && !c->ext_n_) {
+		c->out_r_ = c->out_w_ = c->ext_at_ = 0;
 		c->hold_ = 0;
-	} else if (c->out_r_ > 0) {
+	} else if (c->out_r_ > 0 && (!c->ext_n_ || c->out_r_ == c->ext_at_)) {
 		memmove(c->out_, c->out_ + c->out_r_, c->out_w_ - c->out_r_);
 		c->out_w_ -= c->out_r_;
+		c->ext_at_ = c->ext_n_ ? c->ext_at_ - c->out_r_ : 0;
 		c->out_r_ = 0;
 	}
-	if (c->closing_ && c->out_w_ == 0)
+	if (c->closing_ && !unsent(c))
 		closed(c, POSTEL_OK, "");
 	return POSTEL_OK;
 }
@@ -1205,7 +1234,7 @@ postel_timeout postel_client_timeout(const postel_client *c)
 	if (c->phase_ == PH_TLS)
 		return POSTEL_TIMEOUT_COMMAND;
 	/* §4.5.3.2.5: content (and its end) still being sent */
-	if (c->t_.active && c->out_w_ > c->out_r_ &&
+	if (c->t_.active && unsent(c) &&
 	    (c->t_.stage == T_CONTENT || c->t_.stage == T_FINAL))
 		return POSTEL_TIMEOUT_DATA_BLOCK;
 	switch (head(c)) {
@@ -1226,7 +1255,7 @@ postel_status postel_client_timed_out(postel_client *c)
 	if (c->phase_ != PH_CLOSED)
 		closed(c, POSTEL_E_CLOSED,
 		       "timeout waiting for the server (RFC 5321 §4.5.3.2)");
-	c->out_r_ = c->out_w_ = 0;
+	drop_output(c);
 	return POSTEL_OK;
 }
 
@@ -1261,7 +1290,7 @@ uint64_t postel_client_size_limit(const postel_client *c)
 static postel_status misuse(postel_client *c)
 {
 	closed(c, POSTEL_E_STATE, "call not allowed in this state");
-	c->out_r_ = c->out_w_ = 0;
+	drop_output(c);
 	c->evn_ = 0;
 	return POSTEL_E_STATE;
 }
@@ -1614,7 +1643,7 @@ static postel_status refuse_content(postel_client *c, postel_client_refusal r)
 		c->t_.rset = 1;
 		txn_abort(c);
 	} else {
-		c->out_r_ = c->out_w_ = 0;
+		drop_output(c);
 		closed(c, r == POSTEL_CLIENT_REFUSE_SIZE ? POSTEL_E_LIMIT
 							 : POSTEL_E_ARGUMENT,
 		       "message content refused; connection dropped to abort "
@@ -1723,10 +1752,65 @@ postel_status postel_client_body(postel_client *c, const char *p, size_t n,
 	*used = took;
 	if (took == n && (!last || done))
 		return POSTEL_OK;
-	if (c->out_w_ > c->out_r_ && c->out_cap_ - c->out_w_ <
+	if (unsent(c) && c->out_cap_ - c->out_w_ <
 					     POSTEL_BDAT_HEADER_MAX + 64)
 		come_back(c);
 	return POSTEL_OUTPUT_FULL;
+}
+
+postel_status postel_client_body_ref(postel_client *c, const char *p,
+				     size_t n, int last, size_t *used)
+{
+	size_t dummy;
+	if (!used)
+		used = &dummy;
+	*used = 0;
+	if (!c->t_.bdat || c->err_ >= POSTEL_STATUS_FATAL_MIN ||
+	    !c->t_.active || c->t_.stage != T_CONTENT)
+		return postel_client_body(c, p, n, last, used);
+	if (n && !p)
+		return misuse(c);
+	if (!want_is(c, W_CONTENT) || c->ext_n_ ||
+	    c->out_cap_ - c->out_w_ < POSTEL_BDAT_HEADER_MAX) {
+		come_back(c);
+		return POSTEL_OUTPUT_FULL;
+	}
+	answered(c);
+	postel_client_refusal r;
+	size_t k = n;
+	if (c->bdat_chunk_ && k > c->bdat_chunk_)
+		k = (size_t)c->bdat_chunk_;
+	int l = last && k == n;
+	size_t ok = scan_content(c, p, k, l, &r);
+	if (c->size_max_ && c->t_.content + ok > c->size_max_) {
+		ok = (size_t)(c->size_max_ - c->t_.content);
+		r = POSTEL_CLIENT_REFUSE_SIZE;
+	}
+	if (r != POSTEL_CLIENT_REFUSE_NONE) {
+		*used = ok;
+		return refuse_content(c, r);
+	}
+	/* the header goes in the buffer, the octets stay where they are */
+	c->out_w_ += postel_bdat_header(c->out_ + c->out_w_,
+					c->out_cap_ - c->out_w_, k, l);
+	if (k) {
+		c->ext_p_ = p;
+		c->ext_n_ = k;
+		c->ext_at_ = c->out_w_;
+		c->t_.cr = (uint8_t)(p[k - 1] == '\r');
+	}
+	c->t_.content += k;
+	*used = k;
+	enqueue(c, l ? POSTEL_CLIENT_CMD_BDAT_LAST : POSTEL_CLIENT_CMD_BDAT, 1);
+	if (l) {
+		c->t_.stage = T_FINAL;
+		return POSTEL_OK;
+	}
+	if (k < n) {
+		come_back(c);
+		return POSTEL_OUTPUT_FULL;
+	}
+	return POSTEL_OK;
 }
 
 postel_status postel_client_auth(postel_client *c, const char *mech,

@@ -47,7 +47,7 @@ typedef struct app {
 	size_t msg_n, step;
 	int messages;
 	char mech[32];
-	int auth_ir, auth_cancel, noop, rset;
+	int auth_ir, auth_cancel, noop, rset, zero_copy;
 	char user[64], pass[64];
 	postel_client_mail_opts mail;
 	char envid[128], orcpt[300];
@@ -152,6 +152,7 @@ static void app_setup(app *a, const vec *v)
 	a->auth_cancel = vec_config_has(v, "auth-cancel");
 	a->noop = vec_config_has(v, "noop");
 	a->rset = vec_config_has(v, "rset");
+	a->zero_copy = vec_config_has(v, "zero-copy");
 	strcpy(a->user, "user");
 	strcpy(a->pass, "secret");
 	cfg_str(v, "user", a->user, sizeof a->user, NULL);
@@ -412,7 +413,10 @@ static void act(app *a, const postel_client_event *ev, tlog *log)
 		size_t n = a->step && a->step < left ? a->step : left;
 		int last = n == left;
 		size_t used = 0;
-		st = postel_client_body(&a->c, a->msg + a->off, n, last, &used);
+		st = a->zero_copy ? postel_client_body_ref(&a->c, a->msg + a->off,
+							   n, last, &used)
+				  : postel_client_body(&a->c, a->msg + a->off,
+						       n, last, &used);
 		a->off += used;
 		tlog_printf(log, "> body %zu%s used=%zu", n, last ? " last" : "",
 			    used);
@@ -727,6 +731,8 @@ typedef struct duo {
 	char *out;
 	size_t out_n, out_cap;
 	size_t max_pending; /* most output bytes the engine held at once */
+	const char *caller_p; /* a caller buffer the engine may hand out */
+	size_t caller_n, from_caller;
 } duo;
 
 static void duo_init(duo *d, const postel_client_config *cfg, size_t outcap)
@@ -749,25 +755,29 @@ static void duo_free(duo *d)
 static void duo_flush(duo *d)
 {
 	size_t n;
-	const char *p = postel_client_send_buf(&d->c, &n);
-	if (!n)
-		return;
-	if (n > d->max_pending)
-		d->max_pending = n;
-	while (d->out_n + n > d->out_cap) {
-		d->out_cap *= 2;
-		d->out = realloc(d->out, d->out_cap);
-		REQUIRE(d->out);
+	const char *p;
+	while ((p = postel_client_send_buf(&d->c, &n)) != NULL) {
+		REQUIRE(n > 0);
+		uintptr_t u = (uintptr_t)p, c0 = (uintptr_t)d->caller_p;
+		if (d->caller_p && u >= c0 && u < c0 + d->caller_n)
+			d->from_caller += n;
+		else if (n > d->max_pending)
+			d->max_pending = n;
+		while (d->out_n + n > d->out_cap) {
+			d->out_cap *= 2;
+			d->out = realloc(d->out, d->out_cap);
+			REQUIRE(d->out);
+		}
+		/* in two pieces: a partial write must resume exactly */
+		size_t half = n / 2;
+		memcpy(d->out + d->out_n, p, half);
+		d->out_n += half;
+		REQUIRE(postel_client_send_ack(&d->c, half) == POSTEL_OK);
+		p = postel_client_send_buf(&d->c, &n);
+		memcpy(d->out + d->out_n, p, n);
+		d->out_n += n;
+		REQUIRE(postel_client_send_ack(&d->c, n) == POSTEL_OK);
 	}
-	/* write in two pieces: partial writes must resume exactly */
-	size_t half = n / 2;
-	memcpy(d->out + d->out_n, p, half);
-	d->out_n += half;
-	REQUIRE(postel_client_send_ack(&d->c, half) == POSTEL_OK);
-	p = postel_client_send_buf(&d->c, &n);
-	memcpy(d->out + d->out_n, p, n);
-	d->out_n += n;
-	REQUIRE(postel_client_send_ack(&d->c, n) == POSTEL_OK);
 }
 
 static void duo_give(duo *d, const char *s)
@@ -951,8 +961,9 @@ START_TEST(bdat_roundtrip)
 {
 	static duo d;
 	static char content[200000];
-	static const size_t steps[] = {1, 999, 100000};
+	static const size_t steps[] = {1, 999, 100000, 5000};
 	int pipelined = _i & 1;
+	int zero_copy = _i >= 12; /* postel_client_body_ref() */
 	size_t n = make_content(content, sizeof content, (unsigned)_i + 7);
 	postel_client_config cfg = cfg_with(0);
 	cfg.bdat_chunk = (_i & 2) ? 300 : 0;
@@ -974,9 +985,11 @@ START_TEST(bdat_roundtrip)
 	}
 	duo_until(&d, POSTEL_CLIENT_NEED_RCPT);
 	REQUIRE((postel_client_data(&d.c)) == (POSTEL_OK));
+	d.caller_p = content;
+	d.caller_n = n;
 	size_t start = d.out_n, chunks = 0;
 	/* stream, answering each chunk when not pipelined */
-	size_t off = 0, step = steps[(_i / 4) % 3];
+	size_t off = 0, step = steps[(_i / 4) % 4];
 	int done = 0;
 	postel_client_event ev;
 	while (!done) {
@@ -992,8 +1005,12 @@ START_TEST(bdat_roundtrip)
 		if (ev.type != POSTEL_CLIENT_NEED_CONTENT)
 			continue;
 		size_t k = n - off < step ? n - off : step, used = 0;
-		postel_status st = postel_client_body(&d.c, content + off, k,
-						      off + k == n, &used);
+		postel_status st =
+			zero_copy ? postel_client_body_ref(&d.c, content + off,
+							   k, off + k == n,
+							   &used)
+				  : postel_client_body(&d.c, content + off, k,
+						       off + k == n, &used);
 		off += used;
 		done = st == POSTEL_OK && off == n;
 	}
@@ -1283,7 +1300,7 @@ Suite *suite_client(void)
 	tcase_add_test(tc, sasl_helpers);
 	tcase_add_test(tc, base64_helpers);
 	tcase_add_loop_test(tc, data_roundtrip, 0, 12);
-	tcase_add_loop_test(tc, bdat_roundtrip, 0, 12);
+	tcase_add_loop_test(tc, bdat_roundtrip, 0, 24);
 	tcase_add_test(tc, timeouts_per_phase);
 	tcase_add_test(tc, misuse);
 	tcase_add_test(tc, pipelined_output_full);
