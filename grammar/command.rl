@@ -32,8 +32,9 @@
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
-static void postmaster_check(postel_command_parser *P, postel_command *C,
-			     const unsigned char *base, uint32_t end);
+static void local_only(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end);
+static void null_path(postel_command_parser *P, postel_command *C);
 
 /* Octet classes for the skip actions. */
 enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
@@ -94,7 +95,7 @@ action ve { ME(S_VAL); }
 action vbad { P->pflags_ |= PF_VBAD; }
 action pend { param_end(P, C, base); }
 
-eol = "\r"? "\n" @{ fbreak; };
+eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
 spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
 ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 
@@ -128,16 +129,21 @@ lp_m = ( dot_string_f
 mailbox_m = lp_m "@" dom_m;
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
-path_m = "<" >{ Z(Z_PATH); } ( route_m ":" )? mailbox_m ">" @{ Z(Z_PATH); };
-# RCPT: "<Postmaster>" (any case, RFC 5321 §4.1.1.3) is a local part
-# followed by ">"; postmaster_check() tells it from other local parts.
-path_r = "<" >{ Z(Z_PATH); } ( route_m ":" )? lp_m
-	 ( "@" dom_m ">" | ">" >{ postmaster_check(P, C, base, OFF); } )
-	 @{ Z(Z_PATH); };
-null_m = "<>" %{ F(NULL_PATH); };
-bare_m = mailbox_m %{ V(NO_ANGLE_BRACKETS); };
-rev_path = ( path_m | null_m | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
-fwd_path = ( path_r | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
+# One path machine for MAIL and RCPT (the verb-specific rules are checked
+# in C: "<>" only for MAIL, "<Postmaster>" only for RCPT); at its end the
+# scanner continues in after_path, shared too.
+path_end = ">" @{ P->me_[S_PATH] = OFF + 1; P->me_[S_ARG] = OFF + 1;
+		  P->set_ |= 1u << S_PATH | 1u << S_ARG; Z(Z_PATH);
+		  fgoto after_path; };
+path_any = "<" >{ Z(Z_PATH); }
+	   ( "" %{ null_path(P, C); }
+	   | ( route_m ":" )? lp_m
+	     ( "@" dom_m | "" %{ local_only(P, C, base, OFF); } ) )
+	   path_end;
+# lenient `MAIL FROM:a@b`: the octet after the mailbox is left for
+# after_path
+bare_m = mailbox_m %{ ME(S_PATH); ME(S_ARG); V(NO_ANGLE_BRACKETS);
+		      fhold; fgoto after_path; } [ \t\r\n];
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
 # ---- MAIL/RCPT parameters: a typed value grammar per keyword; a value
@@ -213,14 +219,10 @@ ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
 
 helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
-mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); } colon_sp
-	     ( rev_path ( spx >{ Z(Z_PARAM); } params )? )
-	     >{ MS(S_ARG); } %{ ME(S_ARG); }
-	     ws_tail eol;
-rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); } colon_sp
-	     ( fwd_path ( spx >{ Z(Z_PARAM); } params )? )
-	     >{ MS(S_ARG); } %{ ME(S_ARG); }
-	     ws_tail eol;
+mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); fgoto path_rest; };
+rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
+path_rest := colon_sp ( path_any | bare_m ) >{ MS(S_PATH); MS(S_ARG); };
+after_path := ( spx >{ Z(Z_PARAM); } params %{ ME(S_ARG); } )? ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
@@ -277,7 +279,8 @@ u8 = 0x80..0xff;
 include common "common.rl";
 
 # RFC 4954 §4: a response is base64 (possibly empty) or "*" (cancel)
-main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n" @{ fbreak; };
+main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n"
+	@{ P->pflags_ |= PF_DONE; fbreak; };
 
 write data noerror noentry;
 }%%
@@ -377,8 +380,7 @@ static const unsigned char *scan_sasl(postel_command_parser *P,
 
 static int line_done(const postel_command_parser *P)
 {
-	return P->sasl_ ? P->cs_ >= sasl_first_final
-			: P->cs_ >= command_first_final;
+	return P->pflags_ & PF_DONE;
 }
 
 /* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
@@ -669,15 +671,26 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 
 /* ---- actions' helpers ---- */
 
-/* RCPT TO:<local> without a domain: only "<Postmaster>" (any case, no
- * route, not quoted) is a forward path (RFC 5321 §4.1.1.3). */
-static void postmaster_check(postel_command_parser *P, postel_command *C,
-			     const unsigned char *base, uint32_t end)
+/* "<>": the null reverse-path, MAIL only (RFC 5321 §4.1.1.2, §4.1.1.3). */
+static void null_path(postel_command_parser *P, postel_command *C)
+{
+	(void)P;
+	if (C->verb == POSTEL_VERB_MAIL)
+		F(NULL_PATH);
+	else
+		V(BAD_PATH);
+}
+
+/* "<local>" without a domain: only RCPT TO:<Postmaster> (any case, no
+ * route, not quoted) is a path (RFC 5321 §4.1.1.3). */
+static void local_only(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end)
 {
 	const unsigned char *p = base + P->ms_[S_LOCAL];
 	static const char pm[] = "POSTMASTER";
 	uint32_t n = end - P->ms_[S_LOCAL];
-	int ok = n == 10 && !(P->set_ & (1u << S_ROUTE)) &&
+	int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
+		 !(P->set_ & (1u << S_ROUTE)) &&
 		 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
 	for (uint32_t i = 0; ok && i < n; i++)
 		ok = (p[i] & ~0x20) == (unsigned char)pm[i];
