@@ -27,8 +27,8 @@
 	(C->verb = POSTEL_VERB_##v, P->me_[S_VERB] = OFF + 1,                  \
 	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
 #define K(k)                                                                   \
-	(P->kind_ = (k), P->val_ = 0, P->pflags_ &= (uint8_t)~PF_VBAD,         \
-	 P->set_ &= ~(1u << S_VAL), P->zone_ = Z_VALUE)
+	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
+	 P->zone_ = Z_VALUE)
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
@@ -92,7 +92,6 @@ include common "common.rl";
 
 action vs { MS(S_VAL); Z(Z_VALUE); }
 action ve { ME(S_VAL); }
-action vbad { P->pflags_ |= PF_VBAD; }
 action pend { param_end(P, C, base); }
 
 eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
@@ -146,8 +145,9 @@ bare_m = mailbox_m %{ ME(S_PATH); ME(S_ARG); V(NO_ANGLE_BRACKETS);
 		      fhold; fgoto after_path; } [ \t\r\n];
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
-# ---- MAIL/RCPT parameters: a typed value grammar per keyword; a value
-# outside it is still scanned (esmtp-value) and flagged bad ----
+# ---- MAIL/RCPT parameters: a typed value grammar per keyword (a value
+# outside it stops the scan: the line is refused with the parameter's
+# violation) ----
 xtext1 = ( xchar | hexchar )+;
 size_v = digit+;
 body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
@@ -169,34 +169,34 @@ rrvs_v = date_time ( ";" [CcRr] )?;
 mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 
 p_size = "SIZE"i %{ K(K_SIZE); }
-	 ( "=" ( size_v | ( esmtp_value - size_v ) %vbad ) >vs %ve )?;
+	 ( "=" size_v >vs %ve )?;
 p_body = "BODY"i %{ K(K_BODY); }
-	 ( "=" ( body_v | ( esmtp_value - body_v ) %vbad ) >vs %ve )?;
+	 ( "=" body_v >vs %ve )?;
 p_ret = "RET"i %{ K(K_RET); }
-	( "=" ( ret_v | ( esmtp_value - ret_v ) %vbad ) >vs %ve )?;
+	( "=" ret_v >vs %ve )?;
 p_envid = "ENVID"i %{ K(K_ENVID); }
-	  ( "=" ( xtext1_f | ( esmtp_value - xtext1 ) %vbad ) >vs %ve )?;
+	  ( "=" xtext1_f >vs %ve )?;
 p_auth = "AUTH"i %{ K(K_AUTH); }
-	 ( "=" ( auth_v | ( esmtp_value - auth_v ) %vbad ) >vs %ve )?;
+	 ( "=" auth_v >vs %ve )?;
 p_smtputf8 = "SMTPUTF8"i %{ K(K_SMTPUTF8); } ( "=" esmtp_value >vs %ve )?;
 p_requiretls = "REQUIRETLS"i %{ K(K_REQUIRETLS); }
 	       ( "=" esmtp_value >vs %ve )?;
 p_mtpri = "MT-PRIORITY"i %{ K(K_MT_PRIORITY); }
-	  ( "=" ( mtpri_v | ( esmtp_value - mtpri_v ) %vbad ) >vs %ve )?;
+	  ( "=" mtpri_v >vs %ve )?;
 p_by = "BY"i %{ K(K_BY); }
-       ( "=" ( by_v | ( esmtp_value - by_v ) %vbad ) >vs %ve )?;
+       ( "=" by_v >vs %ve )?;
 p_holdfor = "HOLDFOR"i %{ K(K_HOLDFOR); }
-	    ( "=" ( holdfor_v | ( esmtp_value - holdfor_v ) %vbad ) >vs %ve )?;
+	    ( "=" holdfor_v >vs %ve )?;
 p_holduntil = "HOLDUNTIL"i %{ K(K_HOLDUNTIL); }
-	      ( "=" ( date_time | ( esmtp_value - date_time ) %vbad ) >vs %ve )?;
+	      ( "=" date_time >vs %ve )?;
 p_mtrk = "MTRK"i %{ K(K_MTRK); }
-	 ( "=" ( mtrk_v | ( esmtp_value - mtrk_v ) %vbad ) >vs %ve )?;
+	 ( "=" mtrk_v >vs %ve )?;
 p_notify = "NOTIFY"i %{ K(K_NOTIFY); }
-	   ( "=" ( notify_v | ( esmtp_value - notify_v ) %vbad ) >vs %ve )?;
+	   ( "=" notify_v >vs %ve )?;
 p_orcpt = "ORCPT"i %{ K(K_ORCPT); }
-	  ( "=" ( orcpt_v | ( esmtp_value - orcpt_v ) %vbad ) >vs %ve )?;
+	  ( "=" orcpt_v >vs %ve )?;
 p_rrvs = "RRVS"i %{ K(K_RRVS); }
-	 ( "=" ( rrvs_v | ( esmtp_value - rrvs_v ) %vbad ) >vs %ve )?;
+	 ( "=" rrvs_v >vs %ve )?;
 
 known_kw = "SIZE"i | "BODY"i | "RET"i | "ENVID"i | "AUTH"i | "SMTPUTF8"i
 	 | "REQUIRETLS"i | "MT-PRIORITY"i | "BY"i | "HOLDFOR"i | "HOLDUNTIL"i
@@ -777,7 +777,7 @@ static void param_end(postel_command_parser *P, postel_command *C,
 	if (k == K_SMTPUTF8 || k == K_REQUIRETLS)
 		bad = hasv;
 	else
-		bad = !hasv || (P->pflags_ & PF_VBAD);
+		bad = !hasv;
 	if (!bad) {
 		switch (k) {
 		case K_SIZE:
