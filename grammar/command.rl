@@ -32,9 +32,8 @@
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
-static void local_only(postel_command_parser *P, postel_command *C,
+static void path_close(postel_command_parser *P, postel_command *C,
 		       const unsigned char *base, uint32_t end);
-static void null_path(postel_command_parser *P, postel_command *C);
 
 /* Octet classes for the skip actions. */
 enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
@@ -83,6 +82,8 @@ static void chunk_end(postel_command_parser *P, postel_command *C,
 %%{
 machine command;
 alphtype unsigned char;
+variable stack P->stack_;
+variable top P->top_;
 
 # RFC 6531 §3.3: octets >= 0x80 where UTF-8 may appear are flagged; the
 # line is checked for UTF-8 (or refused without SMTPUTF8) at its end.
@@ -115,10 +116,12 @@ dot_string_f = atom_f ( "." atom_f )*;
 xtext_f = ( xchar @skip_xchar | hexchar )*;
 xtext1_f = ( xchar | hexchar ) xtext_f;
 
-literal = ( "[" ( ipv4_literal
-		| ipv6_literal %{ F(LITERAL_IPV6); }
-		| general_literal %{ F(LITERAL_GENERAL); } ) "]" )
-	  >{ Z(Z_LITERAL); F(ADDRESS_LITERAL); };
+# The address literal is scanned by its own machine, called from every
+# place a domain may be one (one copy of the IPv6 forms).
+literal_m := ( ipv4_literal
+	     | ipv6_literal %{ F(LITERAL_IPV6); }
+	     | general_literal %{ F(LITERAL_GENERAL); } ) "]" @{ fret; };
+literal = "[" @{ F(ADDRESS_LITERAL); Z(Z_LITERAL); fcall literal_m; };
 dom_m = ( domain_f >{ Z(Z_DOMAIN); } | literal )
 	>{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); };
 lp_m = ( dot_string_f
@@ -128,21 +131,14 @@ lp_m = ( dot_string_f
 mailbox_m = lp_m "@" dom_m;
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
-# One path machine for MAIL and RCPT (the verb-specific rules are checked
-# in C: "<>" only for MAIL, "<Postmaster>" only for RCPT); at its end the
-# scanner continues in after_path, shared too.
-path_end = ">" @{ P->me_[S_PATH] = OFF + 1; P->me_[S_ARG] = OFF + 1;
-		  P->set_ |= 1u << S_PATH | 1u << S_ARG; Z(Z_PATH);
-		  fgoto after_path; };
-path_any = "<" >{ Z(Z_PATH); }
-	   ( "" %{ null_path(P, C); }
-	   | ( route_m ":" )? lp_m
-	     ( "@" dom_m | "" %{ local_only(P, C, base, OFF); } ) )
-	   path_end;
-# lenient `MAIL FROM:a@b`: the octet after the mailbox is left for
-# after_path
-bare_m = mailbox_m %{ ME(S_PATH); ME(S_ARG); V(NO_ANGLE_BRACKETS);
-		      fhold; fgoto after_path; } [ \t\r\n];
+# One path machine for MAIL and RCPT: "<", route, local part, domain and
+# ">" are each optional here; path_close() (C) checks what was there
+# against the verb: "<>" only for MAIL, "<Postmaster>" only for RCPT, a
+# bare mailbox only as a lenient tolerance. The octet after the path is
+# left for after_path.
+path_body = ( "<" >{ P->pflags_ |= PF_OPEN; Z(Z_PATH); } )?
+	    ( ( route_m ":" )? lp_m ( "@" dom_m )? )?
+	    ( ">" >{ P->pflags_ |= PF_CLOSE; Z(Z_PATH); } )?;
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
 # ---- MAIL/RCPT parameters: a typed value grammar per keyword (a value
@@ -214,14 +210,19 @@ helo_loose = ( 33..126 | u8 )+;
 helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 	   | helo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
+# EHLO/LHLO: a domain or an address literal; other words are lenient
+ehlo_loose = ( 33..90 | 92..126 | u8 ) ( 33..126 | u8 )*;
+ehlo_arg = ( ( domain_f | literal ) >{ MS(S_DOMAIN); }
+	     %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
+	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-
 helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
 mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); fgoto path_rest; };
 rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
-path_rest := colon_sp ( path_any | bare_m ) >{ MS(S_PATH); MS(S_ARG); };
+path_rest := colon_sp ( ( path_body - zlen ) >{ MS(S_PATH); MS(S_ARG); }
+	     %{ path_close(P, C, base, OFF); fhold; fgoto after_path; } )
+	     [ \t\r\n];
 after_path := ( spx >{ Z(Z_PARAM); } params %{ ME(S_ARG); } )? ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
@@ -671,33 +672,46 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 
 /* ---- actions' helpers ---- */
 
-/* "<>": the null reverse-path, MAIL only (RFC 5321 §4.1.1.2, §4.1.1.3). */
-static void null_path(postel_command_parser *P, postel_command *C)
-{
-	(void)P;
-	if (C->verb == POSTEL_VERB_MAIL)
-		F(NULL_PATH);
-	else
-		V(BAD_PATH);
-}
-
-/* "<local>" without a domain: only RCPT TO:<Postmaster> (any case, no
- * route, not quoted) is a path (RFC 5321 §4.1.1.3). */
-static void local_only(postel_command_parser *P, postel_command *C,
+/*
+ * End of a MAIL/RCPT path (RFC 5321 §4.1.1.2, §4.1.1.3, §4.1.2): "<>"
+ * only for MAIL, "<Postmaster>" (any case, no route, not quoted) only for
+ * RCPT, a mailbox without angle brackets only as a tolerance, a source
+ * route only inside brackets.
+ */
+static void path_close(postel_command_parser *P, postel_command *C,
 		       const unsigned char *base, uint32_t end)
 {
-	const unsigned char *p = base + P->ms_[S_LOCAL];
-	static const char pm[] = "POSTMASTER";
-	uint32_t n = end - P->ms_[S_LOCAL];
-	int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
-		 !(P->set_ & (1u << S_ROUTE)) &&
-		 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
-	for (uint32_t i = 0; ok && i < n; i++)
-		ok = (p[i] & ~0x20) == (unsigned char)pm[i];
-	if (ok)
-		F(POSTMASTER);
-	else
+	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
+	uint32_t set = P->set_;
+	int local = (set >> S_LOCAL) & 1, dom = (set >> S_DOMAIN) & 1;
+	P->me_[S_PATH] = P->me_[S_ARG] = end;
+	P->set_ |= 1u << S_PATH | 1u << S_ARG;
+	if (!open != !close)
 		V(BAD_PATH);
+	else if (!open) {
+		if (local && dom && !(set & (1u << S_ROUTE)))
+			V(NO_ANGLE_BRACKETS);
+		else
+			V(BAD_PATH);
+	} else if (!local) {
+		if (C->verb == POSTEL_VERB_MAIL)
+			F(NULL_PATH);
+		else
+			V(BAD_PATH);
+	} else if (!dom) {
+		const unsigned char *p = base + P->ms_[S_LOCAL];
+		static const char pm[] = "POSTMASTER";
+		uint32_t n = P->me_[S_LOCAL] - P->ms_[S_LOCAL];
+		int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
+			 !(set & (1u << S_ROUTE)) &&
+			 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
+		for (uint32_t i = 0; ok && i < n; i++)
+			ok = (p[i] & ~0x20) == (unsigned char)pm[i];
+		if (ok)
+			F(POSTMASTER);
+		else
+			V(BAD_PATH);
+	}
 }
 
 static void helo_end(postel_command_parser *P, postel_command *C)
