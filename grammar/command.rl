@@ -27,13 +27,13 @@
 	(C->verb = POSTEL_VERB_##v, P->me_[S_VERB] = OFF + 1,                  \
 	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
 #define K(k)                                                                   \
-	(P->kind_ = (k), P->val_ = 0, P->pflags_ &= (uint8_t)~PF_VBAD,         \
-	 P->set_ &= ~(1u << S_VAL), P->zone_ = Z_VALUE)
+	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
+	 P->zone_ = Z_VALUE)
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
-static void postmaster_check(postel_command_parser *P, postel_command *C,
-			     const unsigned char *base, uint32_t end);
+static void path_close(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end);
 
 /* Octet classes for the skip actions. */
 enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
@@ -82,6 +82,8 @@ static void chunk_end(postel_command_parser *P, postel_command *C,
 %%{
 machine command;
 alphtype unsigned char;
+variable stack P->stack_;
+variable top P->top_;
 
 # RFC 6531 §3.3: octets >= 0x80 where UTF-8 may appear are flagged; the
 # line is checked for UTF-8 (or refused without SMTPUTF8) at its end.
@@ -91,10 +93,9 @@ include common "common.rl";
 
 action vs { MS(S_VAL); Z(Z_VALUE); }
 action ve { ME(S_VAL); }
-action vbad { P->pflags_ |= PF_VBAD; }
 action pend { param_end(P, C, base); }
 
-eol = "\r"? "\n" @{ fbreak; };
+eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
 spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
 ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 
@@ -115,10 +116,12 @@ dot_string_f = atom_f ( "." atom_f )*;
 xtext_f = ( xchar @skip_xchar | hexchar )*;
 xtext1_f = ( xchar | hexchar ) xtext_f;
 
-literal = ( "[" ( ipv4_literal
-		| ipv6_literal %{ F(LITERAL_IPV6); }
-		| general_literal %{ F(LITERAL_GENERAL); } ) "]" )
-	  >{ Z(Z_LITERAL); F(ADDRESS_LITERAL); };
+# The address literal is scanned by its own machine, called from every
+# place a domain may be one (one copy of the IPv6 forms).
+literal_m := ( ipv4_literal
+	     | ipv6_literal %{ F(LITERAL_IPV6); }
+	     | general_literal %{ F(LITERAL_GENERAL); } ) "]" @{ fret; };
+literal = "[" @{ F(ADDRESS_LITERAL); Z(Z_LITERAL); fcall literal_m; };
 dom_m = ( domain_f >{ Z(Z_DOMAIN); } | literal )
 	>{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); };
 lp_m = ( dot_string_f
@@ -128,20 +131,19 @@ lp_m = ( dot_string_f
 mailbox_m = lp_m "@" dom_m;
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
-path_m = "<" >{ Z(Z_PATH); } ( route_m ":" )? mailbox_m ">" @{ Z(Z_PATH); };
-# RCPT: "<Postmaster>" (any case, RFC 5321 §4.1.1.3) is a local part
-# followed by ">"; postmaster_check() tells it from other local parts.
-path_r = "<" >{ Z(Z_PATH); } ( route_m ":" )? lp_m
-	 ( "@" dom_m ">" | ">" >{ postmaster_check(P, C, base, OFF); } )
-	 @{ Z(Z_PATH); };
-null_m = "<>" %{ F(NULL_PATH); };
-bare_m = mailbox_m %{ V(NO_ANGLE_BRACKETS); };
-rev_path = ( path_m | null_m | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
-fwd_path = ( path_r | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
+# One path machine for MAIL and RCPT: "<", route, local part, domain and
+# ">" are each optional here; path_close() (C) checks what was there
+# against the verb: "<>" only for MAIL, "<Postmaster>" only for RCPT, a
+# bare mailbox only as a lenient tolerance. The octet after the path is
+# left for after_path.
+path_body = ( "<" >{ P->pflags_ |= PF_OPEN; Z(Z_PATH); } )?
+	    ( ( route_m ":" )? lp_m ( "@" dom_m )? )?
+	    ( ">" >{ P->pflags_ |= PF_CLOSE; Z(Z_PATH); } )?;
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
-# ---- MAIL/RCPT parameters: a typed value grammar per keyword; a value
-# outside it is still scanned (esmtp-value) and flagged bad ----
+# ---- MAIL/RCPT parameters: a typed value grammar per keyword (a value
+# outside it stops the scan: the line is refused with the parameter's
+# violation) ----
 xtext1 = ( xchar | hexchar )+;
 size_v = digit+;
 body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
@@ -163,34 +165,34 @@ rrvs_v = date_time ( ";" [CcRr] )?;
 mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 
 p_size = "SIZE"i %{ K(K_SIZE); }
-	 ( "=" ( size_v | ( esmtp_value - size_v ) %vbad ) >vs %ve )?;
+	 ( "=" size_v >vs %ve )?;
 p_body = "BODY"i %{ K(K_BODY); }
-	 ( "=" ( body_v | ( esmtp_value - body_v ) %vbad ) >vs %ve )?;
+	 ( "=" body_v >vs %ve )?;
 p_ret = "RET"i %{ K(K_RET); }
-	( "=" ( ret_v | ( esmtp_value - ret_v ) %vbad ) >vs %ve )?;
+	( "=" ret_v >vs %ve )?;
 p_envid = "ENVID"i %{ K(K_ENVID); }
-	  ( "=" ( xtext1_f | ( esmtp_value - xtext1 ) %vbad ) >vs %ve )?;
+	  ( "=" xtext1_f >vs %ve )?;
 p_auth = "AUTH"i %{ K(K_AUTH); }
-	 ( "=" ( auth_v | ( esmtp_value - auth_v ) %vbad ) >vs %ve )?;
+	 ( "=" auth_v >vs %ve )?;
 p_smtputf8 = "SMTPUTF8"i %{ K(K_SMTPUTF8); } ( "=" esmtp_value >vs %ve )?;
 p_requiretls = "REQUIRETLS"i %{ K(K_REQUIRETLS); }
 	       ( "=" esmtp_value >vs %ve )?;
 p_mtpri = "MT-PRIORITY"i %{ K(K_MT_PRIORITY); }
-	  ( "=" ( mtpri_v | ( esmtp_value - mtpri_v ) %vbad ) >vs %ve )?;
+	  ( "=" mtpri_v >vs %ve )?;
 p_by = "BY"i %{ K(K_BY); }
-       ( "=" ( by_v | ( esmtp_value - by_v ) %vbad ) >vs %ve )?;
+       ( "=" by_v >vs %ve )?;
 p_holdfor = "HOLDFOR"i %{ K(K_HOLDFOR); }
-	    ( "=" ( holdfor_v | ( esmtp_value - holdfor_v ) %vbad ) >vs %ve )?;
+	    ( "=" holdfor_v >vs %ve )?;
 p_holduntil = "HOLDUNTIL"i %{ K(K_HOLDUNTIL); }
-	      ( "=" ( date_time | ( esmtp_value - date_time ) %vbad ) >vs %ve )?;
+	      ( "=" date_time >vs %ve )?;
 p_mtrk = "MTRK"i %{ K(K_MTRK); }
-	 ( "=" ( mtrk_v | ( esmtp_value - mtrk_v ) %vbad ) >vs %ve )?;
+	 ( "=" mtrk_v >vs %ve )?;
 p_notify = "NOTIFY"i %{ K(K_NOTIFY); }
-	   ( "=" ( notify_v | ( esmtp_value - notify_v ) %vbad ) >vs %ve )?;
+	   ( "=" notify_v >vs %ve )?;
 p_orcpt = "ORCPT"i %{ K(K_ORCPT); }
-	  ( "=" ( orcpt_v | ( esmtp_value - orcpt_v ) %vbad ) >vs %ve )?;
+	  ( "=" orcpt_v >vs %ve )?;
 p_rrvs = "RRVS"i %{ K(K_RRVS); }
-	 ( "=" ( rrvs_v | ( esmtp_value - rrvs_v ) %vbad ) >vs %ve )?;
+	 ( "=" rrvs_v >vs %ve )?;
 
 known_kw = "SIZE"i | "BODY"i | "RET"i | "ENVID"i | "AUTH"i | "SMTPUTF8"i
 	 | "REQUIRETLS"i | "MT-PRIORITY"i | "BY"i | "HOLDFOR"i | "HOLDUNTIL"i
@@ -208,19 +210,20 @@ helo_loose = ( 33..126 | u8 )+;
 helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 	   | helo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
+# EHLO/LHLO: a domain or an address literal; other words are lenient
+ehlo_loose = ( 33..90 | 92..126 | u8 ) ( 33..126 | u8 )*;
+ehlo_arg = ( ( domain_f | literal ) >{ MS(S_DOMAIN); }
+	     %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
+	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-
 helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
-mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); } colon_sp
-	     ( rev_path ( spx >{ Z(Z_PARAM); } params )? )
-	     >{ MS(S_ARG); } %{ ME(S_ARG); }
-	     ws_tail eol;
-rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); } colon_sp
-	     ( fwd_path ( spx >{ Z(Z_PARAM); } params )? )
-	     >{ MS(S_ARG); } %{ ME(S_ARG); }
-	     ws_tail eol;
+mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); fgoto path_rest; };
+rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
+path_rest := colon_sp ( ( path_body - zlen ) >{ MS(S_PATH); MS(S_ARG); }
+	     %{ path_close(P, C, base, OFF); fhold; fgoto after_path; } )
+	     [ \t\r\n];
+after_path := ( spx >{ Z(Z_PARAM); } params %{ ME(S_ARG); } )? ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
@@ -277,7 +280,8 @@ u8 = 0x80..0xff;
 include common "common.rl";
 
 # RFC 4954 §4: a response is base64 (possibly empty) or "*" (cancel)
-main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n" @{ fbreak; };
+main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n"
+	@{ P->pflags_ |= PF_DONE; fbreak; };
 
 write data noerror noentry;
 }%%
@@ -377,8 +381,7 @@ static const unsigned char *scan_sasl(postel_command_parser *P,
 
 static int line_done(const postel_command_parser *P)
 {
-	return P->sasl_ ? P->cs_ >= sasl_first_final
-			: P->cs_ >= command_first_final;
+	return P->pflags_ & PF_DONE;
 }
 
 /* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
@@ -669,22 +672,46 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 
 /* ---- actions' helpers ---- */
 
-/* RCPT TO:<local> without a domain: only "<Postmaster>" (any case, no
- * route, not quoted) is a forward path (RFC 5321 §4.1.1.3). */
-static void postmaster_check(postel_command_parser *P, postel_command *C,
-			     const unsigned char *base, uint32_t end)
+/*
+ * End of a MAIL/RCPT path (RFC 5321 §4.1.1.2, §4.1.1.3, §4.1.2): "<>"
+ * only for MAIL, "<Postmaster>" (any case, no route, not quoted) only for
+ * RCPT, a mailbox without angle brackets only as a tolerance, a source
+ * route only inside brackets.
+ */
+static void path_close(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end)
 {
-	const unsigned char *p = base + P->ms_[S_LOCAL];
-	static const char pm[] = "POSTMASTER";
-	uint32_t n = end - P->ms_[S_LOCAL];
-	int ok = n == 10 && !(P->set_ & (1u << S_ROUTE)) &&
-		 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
-	for (uint32_t i = 0; ok && i < n; i++)
-		ok = (p[i] & ~0x20) == (unsigned char)pm[i];
-	if (ok)
-		F(POSTMASTER);
-	else
+	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
+	uint32_t set = P->set_;
+	int local = (set >> S_LOCAL) & 1, dom = (set >> S_DOMAIN) & 1;
+	P->me_[S_PATH] = P->me_[S_ARG] = end;
+	P->set_ |= 1u << S_PATH | 1u << S_ARG;
+	if (!open != !close)
 		V(BAD_PATH);
+	else if (!open) {
+		if (local && dom && !(set & (1u << S_ROUTE)))
+			V(NO_ANGLE_BRACKETS);
+		else
+			V(BAD_PATH);
+	} else if (!local) {
+		if (C->verb == POSTEL_VERB_MAIL)
+			F(NULL_PATH);
+		else
+			V(BAD_PATH);
+	} else if (!dom) {
+		const unsigned char *p = base + P->ms_[S_LOCAL];
+		static const char pm[] = "POSTMASTER";
+		uint32_t n = P->me_[S_LOCAL] - P->ms_[S_LOCAL];
+		int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
+			 !(set & (1u << S_ROUTE)) &&
+			 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
+		for (uint32_t i = 0; ok && i < n; i++)
+			ok = (p[i] & ~0x20) == (unsigned char)pm[i];
+		if (ok)
+			F(POSTMASTER);
+		else
+			V(BAD_PATH);
+	}
 }
 
 static void helo_end(postel_command_parser *P, postel_command *C)
@@ -764,7 +791,7 @@ static void param_end(postel_command_parser *P, postel_command *C,
 	if (k == K_SMTPUTF8 || k == K_REQUIRETLS)
 		bad = hasv;
 	else
-		bad = !hasv || (P->pflags_ & PF_VBAD);
+		bad = !hasv;
 	if (!bad) {
 		switch (k) {
 		case K_SIZE:

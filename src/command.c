@@ -313,7 +313,8 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 	else if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
 		postel__vlist_add(&c->violations, POSTEL_V_CONTROL_CHAR);
 	else {
-		if (b >= 0x80)
+		if (b >= 0x80 &&
+		    !(p->config.options & POSTEL_CMD_OPT_SMTPUTF8))
 			postel__vlist_add(&c->violations, POSTEL_V_EIGHT_BIT);
 		postel__vlist_add(&c->violations, zv);
 	}

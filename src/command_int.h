@@ -43,7 +43,9 @@ enum {
 enum {
 	PF_VBAD = 1,   /* the value did not match the parameter's grammar */
 	PF_OK = 2,     /* strict form matched (lenient alternatives) */
-	PF_CR_END = 4  /* line ended with CRLF (else bare LF) */
+	PF_DONE = 4,   /* the line end was scanned */
+	PF_OPEN = 8,   /* MAIL/RCPT path: "<" seen */
+	PF_CLOSE = 16  /* MAIL/RCPT path: ">" seen */
 };
 
 /* Cold helpers (src/command.c). */

@@ -354,6 +354,8 @@ typedef struct postel_command_parser {
 	uint8_t pflags_;    /* scanner flags */
 	uint8_t val_;       /* decoded value of the parameter */
 	uint8_t pad_[2];
+	int stack_[1];      /* scanner call stack (address literals) */
+	int top_;
 	uint32_t ms_[20];   /* span starts */
 	uint32_t me_[20];   /* span ends */
 } postel_command_parser;
