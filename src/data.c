@@ -251,24 +251,72 @@ scan_avx2(const unsigned char *p, const unsigned char *end, uint64_t *n8)
 	return scan_sse2(p, end, n8);
 }
 
+/* Copy while the content needs no change: besides runs free of CR and LF,
+ * whole 32-octet blocks whose CRs are all followed by LF, whose LFs all
+ * follow a CR, and whose CRLFs are not followed by '.' (checked with two
+ * more loads one and two octets on). Returns the octets copied: n, or a
+ * position holding a CR or a bare LF (never the LF of a CRLF), as
+ * copy_sse2. Needs in[0] not to be an LF. */
 POSTEL__INLINE POSTEL__AVX2 size_t copy_avx2(const unsigned char *in,
 					     unsigned char *out, size_t n)
 {
 	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+	const __m256i dot = _mm256_set1_epi8('.');
 	size_t k = 0;
-	if (n >= 32) {
-		const size_t last = n - 32;
+	if (n >= 34 && in[0] != '\n') {
+		const size_t last = n - 34;
+		/* two blocks per step while they fit, when both are clean */
+		while (k + 32 <= last) {
+			const unsigned char *p = in + k;
+			__m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+			__m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 1));
+			__m256i a2 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+			__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+			__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 33));
+			__m256i b2 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 34));
+			__m256i ca = _mm256_cmpeq_epi8(a0, cr);
+			__m256i cb = _mm256_cmpeq_epi8(b0, cr);
+			__m256i bad = _mm256_or_si256(
+				_mm256_or_si256(
+					_mm256_xor_si256(ca, _mm256_cmpeq_epi8(a1, lf)),
+					_mm256_and_si256(ca, _mm256_cmpeq_epi8(a2, dot))),
+				_mm256_or_si256(
+					_mm256_xor_si256(cb, _mm256_cmpeq_epi8(b1, lf)),
+					_mm256_and_si256(cb, _mm256_cmpeq_epi8(b2, dot))));
+			if (!_mm256_testz_si256(bad, bad))
+				break; /* the single-block loop finds where */
+			_mm256_storeu_si256((__m256i *)(void *)(out + k), a0);
+			_mm256_storeu_si256((__m256i *)(void *)(out + k + 32), b0);
+			k += 64;
+		}
+		if (k > last)
+			goto tail;
 		do {
-			__m256i v = _mm256_loadu_si256(
+			__m256i v0 = _mm256_loadu_si256(
 				(const __m256i *)(const void *)(in + k));
-			uint32_t m = (uint32_t)_mm256_movemask_epi8(
-				_mm256_or_si256(_mm256_cmpeq_epi8(v, cr),
-						_mm256_cmpeq_epi8(v, lf)));
-			_mm256_storeu_si256((__m256i *)(void *)(out + k), v);
-			if (m)
-				return k + (unsigned)__builtin_ctz(m);
+			__m256i v1 = _mm256_loadu_si256(
+				(const __m256i *)(const void *)(in + k + 1));
+			__m256i v2 = _mm256_loadu_si256(
+				(const __m256i *)(const void *)(in + k + 2));
+			__m256i c = _mm256_cmpeq_epi8(v0, cr);
+			__m256i bad = _mm256_or_si256(
+				_mm256_xor_si256(c, _mm256_cmpeq_epi8(v1, lf)),
+				_mm256_and_si256(c, _mm256_cmpeq_epi8(v2, dot)));
+			uint32_t m = (uint32_t)_mm256_movemask_epi8(bad);
+			_mm256_storeu_si256((__m256i *)(void *)(out + k), v0);
+			if (m) {
+				unsigned j = (unsigned)__builtin_ctz(m);
+				/* a CR at j (bare, or CRLF "."), else a bare
+				 * LF at j + 1; all before is copied */
+				if (((uint32_t)_mm256_movemask_epi8(c) >> j) & 1)
+					return k + j;
+				return k + j + 1;
+			}
 			k += 32;
 		} while (k <= last);
+	tail:
+		if (in[k - 1] == '\r')
+			return k - 1; /* do not split a CRLF */
 	}
 	return k + copy_sse2(in + k, out + k, n - k);
 }
@@ -282,7 +330,9 @@ static uint8_t pick_impl(void)
 #ifdef POSTEL__HAVE_AVX2
 	if (want == IMPL_AUTO || want == IMPL_AVX2) {
 		__builtin_cpu_init();
-		if (__builtin_cpu_supports("avx2"))
+		if (__builtin_cpu_supports("avx2") &&
+		    __builtin_cpu_supports("popcnt") &&
+		    __builtin_cpu_supports("bmi"))
 			return IMPL_AVX2;
 	}
 #endif

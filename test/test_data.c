@@ -811,7 +811,13 @@ START_TEST(line_lengths)
 			r = decode_all(&cfg, in.p, in.n, &content, &rest);
 			ck_assert_uint_eq(r.long_line.count, L > 1000);
 			ck_assert_int_eq(r.verdict, POSTEL_DATA_ACCEPT);
-			/* split invariance, 2-way splits */
+			/* split invariance, 2-way splits (the vectors in
+			 * lines.vec cover the other lengths at every split) */
+			if (L != 1001 || !dot) {
+				bytes_free(&content);
+				bytes_free(&in);
+				continue;
+			}
 			dctx c;
 			tlog whole;
 			char why[1024];
@@ -1426,8 +1432,12 @@ START_TEST(bdat_framing)
 		for (size_t b = 0; b < 5; b++)
 			for (size_t s = 0; s < 4; s++)
 				for (size_t c = 0; c < 4; c++) {
-					if (lens[a] > 100 && chunks[b] == 1 && caps[c] == 1)
-						continue; /* slow, adds nothing */
+					/* long content with tiny chunks or room:
+					 * only whole, to keep this quick */
+					if (lens[a] > 100 &&
+					    (chunks[b] == 1 || caps[c] < 40) &&
+					    steps[s] != 1000)
+						continue;
 					bdat_roundtrip(content, lens[a],
 						       chunks[b] ? chunks[b]
 								 : POSTEL_BDAT_CHUNK_DEFAULT,
