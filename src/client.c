@@ -14,7 +14,7 @@
 
 /* ---- small enums ------------------------------------------------------ */
 
-enum phase {
+enum client_phase {
 	PH_GREETING, /* waiting for the 220 */
 	PH_HELLO,    /* EHLO / HELO / LHLO sent */
 	PH_STARTTLS, /* STARTTLS sent */
@@ -26,7 +26,7 @@ enum phase {
 };
 
 /* what the application is asked for */
-enum want { W_NONE, W_READY, W_RCPT, W_CONTENT, W_CHALLENGE };
+enum want { CW_NONE, CW_READY, CW_RCPT, CW_CONTENT, CW_CHALLENGE };
 
 /* transaction stages */
 enum stage {
@@ -161,7 +161,7 @@ static int listed(postel_client_cmd cmd, unsigned code)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int pipelining(const postel_client *c)
+static int client_pipelining(const postel_client *c)
 {
 	return (c->caps_ & POSTEL_EHLO_PIPELINING) &&
 	       !(c->flags_ & POSTEL_CLIENT_NO_PIPELINING);
@@ -378,7 +378,7 @@ static void fail(postel_client *c, postel_status st, const char *text,
 		c->err_ = st;
 		c->err_text_ = text;
 	}
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->hold_ = 0;
 	if (c->phase_ == PH_AUTH || c->phase_ == PH_TLS || c->eof_ ||
 	    c->quit_sent_ || (c->t_.active && !c->t_.bdat &&
@@ -405,7 +405,7 @@ static void quit(postel_client *c, postel_status st, const char *text)
 	c->quit_text_ = text;
 	enqueue(c, POSTEL_CLIENT_CMD_QUIT, 1);
 	c->phase_ = PH_QUIT;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 }
 
 static void closed(postel_client *c, postel_status st, const char *text)
@@ -415,7 +415,7 @@ static void closed(postel_client *c, postel_status st, const char *text)
 		c->err_text_ = text;
 	}
 	c->phase_ = PH_CLOSED;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->qn_ = 0;
 	c->t_.active = 0;
 }
@@ -441,7 +441,7 @@ static void parser_setup(postel_client *c, int auth)
 	c->auth_parser_ = (uint8_t)auth;
 }
 
-static void session_start(postel_client *c)
+static void client_session_start(postel_client *c)
 {
 	c->in_len_ = c->in_drop_ = 0;
 	drop_output(c);
@@ -449,7 +449,7 @@ static void session_start(postel_client *c)
 	c->size_max_ = c->rcpt_max_ = 0;
 	c->qh_ = c->qn_ = 0;
 	c->phase_ = PH_GREETING;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->delivered_ = c->hold_ = 0;
 	c->tls_on_ = c->authed_ = c->auth_step_ = 0;
 	c->need_input_ = 1;
@@ -496,7 +496,7 @@ postel_status postel_client_init(postel_client *c,
 		}
 	}
 	if (bad) {
-		session_start(c);
+		client_session_start(c);
 		closed(c, POSTEL_E_ARGUMENT, "bad configuration or buffers");
 		return POSTEL_E_ARGUMENT;
 	}
@@ -514,18 +514,18 @@ postel_status postel_client_init(postel_client *c,
 		c->max_reply_ = config->max_reply;
 	c->pipe_max_ = config->pipeline_max ? config->pipeline_max
 					    : POSTEL_CLIENT_PIPELINE_DEFAULT;
-	session_start(c);
+	client_session_start(c);
 	return POSTEL_OK;
 }
 
 void postel_client_reset(postel_client *c)
 {
 	if (!c->in_ || !c->out_ || c->helo_len_ == 0) {
-		session_start(c);
+		client_session_start(c);
 		closed(c, POSTEL_E_ARGUMENT, "bad configuration or buffers");
 		return;
 	}
-	session_start(c);
+	client_session_start(c);
 }
 
 /* ---- decisions -------------------------------------------------------- */
@@ -536,38 +536,38 @@ static enum want open_want(const postel_client *c)
 {
 	if (c->phase_ == PH_CLOSED || c->closing_ || c->phase_ == PH_TLS ||
 	    c->hold_)
-		return W_NONE;
-	if (c->want_ == W_CHALLENGE)
-		return W_CHALLENGE;
+		return CW_NONE;
+	if (c->want_ == CW_CHALLENGE)
+		return CW_CHALLENGE;
 	if (c->phase_ != PH_IDLE)
-		return W_NONE;
+		return CW_NONE;
 	if (!c->t_.active)
-		return c->qn_ == 0 ? W_READY : W_NONE;
+		return c->qn_ == 0 ? CW_READY : CW_NONE;
 	switch (c->t_.stage) {
 	case T_ENVELOPE:
-		if (pipelining(c))
-			return queued(c) < c->pipe_max_ ? W_RCPT : W_NONE;
-		return c->qn_ == 0 && c->t_.mail == MAIL_OK ? W_RCPT : W_NONE;
+		if (client_pipelining(c))
+			return queued(c) < c->pipe_max_ ? CW_RCPT : CW_NONE;
+		return c->qn_ == 0 && c->t_.mail == MAIL_OK ? CW_RCPT : CW_NONE;
 	case T_CONTENT:
 		if (c->ext_n_) /* a referenced chunk is still being sent */
-			return W_NONE;
-		if (c->t_.bdat && !pipelining(c) && c->qn_ != 0)
-			return W_NONE;
-		if (c->t_.bdat && pipelining(c) && queued(c) >= c->pipe_max_)
-			return W_NONE;
-		return W_CONTENT;
+			return CW_NONE;
+		if (c->t_.bdat && !client_pipelining(c) && c->qn_ != 0)
+			return CW_NONE;
+		if (c->t_.bdat && client_pipelining(c) && queued(c) >= c->pipe_max_)
+			return CW_NONE;
+		return CW_CONTENT;
 	default:
-		return W_NONE;
+		return CW_NONE;
 	}
 }
 
 /* An answer was given to the open decision: the next one is delivered
  * afresh. */
-static void answered(postel_client *c)
+static void client_answered(postel_client *c)
 {
 	c->delivered_ = 0;
-	if (c->want_ == W_CHALLENGE)
-		c->want_ = W_NONE;
+	if (c->want_ == CW_CHALLENGE)
+		c->want_ = CW_NONE;
 }
 
 /* The answer was "no room": deliver the decision again once the output
@@ -619,7 +619,7 @@ static void txn_settle(postel_client *c)
 static void txn_abort(postel_client *c)
 {
 	c->t_.stage = T_ABORT;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->hold_ = 0;
 	c->delivered_ = 0;
 	txn_settle(c);
@@ -807,7 +807,7 @@ static void on_challenge(postel_client *c)
 	push_ev(c, POSTEL_CLIENT_AUTH_CHALLENGE, POSTEL_CLIENT_CMD_AUTH);
 	LAST_EV(c).with_reply = 1;
 	LAST_EV(c).step = c->auth_step_++;
-	c->want_ = W_CHALLENGE;
+	c->want_ = CW_CHALLENGE;
 	c->delivered_ = 1; /* the event is the delivery */
 }
 
@@ -1039,13 +1039,13 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 			break;
 		}
 		enum want w = open_want(c);
-		if (w != W_NONE) {
+		if (w != CW_NONE) {
 			if (c->delivered_ && c->want_ == w)
 				break; /* waiting for the answer */
 			c->want_ = (uint8_t)w;
 			c->delivered_ = 1;
-			ev->type = w == W_READY ? POSTEL_CLIENT_READY
-				   : w == W_RCPT ? POSTEL_CLIENT_NEED_RCPT
+			ev->type = w == CW_READY ? POSTEL_CLIENT_READY
+				   : w == CW_RCPT ? POSTEL_CLIENT_NEED_RCPT
 						 : POSTEL_CLIENT_NEED_CONTENT;
 			ev->rcpt = c->t_.given;
 			ev->size = c->t_.content;
@@ -1089,7 +1089,7 @@ unsigned postel_client_state(const postel_client *c)
 	if (out)
 		st |= POSTEL_WRITE;
 	enum want w = open_want(c);
-	if (c->evn_ || w != W_NONE)
+	if (c->evn_ || w != CW_NONE)
 		st |= POSTEL_DECIDE;
 	if (c->phase_ == PH_CLOSED || c->closing_) {
 		if (!out && !c->evn_)
@@ -1101,7 +1101,7 @@ unsigned postel_client_state(const postel_client *c)
 			st |= POSTEL_TLS;
 		return st;
 	}
-	if (c->qn_ && w == W_NONE) {
+	if (c->qn_ && w == CW_NONE) {
 		if ((!c->need_input_ || c->eof_) && !out)
 			st |= POSTEL_DECIDE; /* bytes to read: call next */
 		else if (c->in_len_ < c->in_cap_)
@@ -1295,7 +1295,7 @@ static postel_status misuse(postel_client *c)
 	return POSTEL_E_STATE;
 }
 
-static postel_status refuse(postel_client *c, postel_client_refusal r)
+static postel_status client_refuse(postel_client *c, postel_client_refusal r)
 {
 	c->refusal_ = r;
 	return POSTEL_INVALID;
@@ -1387,13 +1387,13 @@ static postel_status add_params(postel_client *c, wbuf *w,
 				const postel_client_param *p, size_t n)
 {
 	if (n && !p)
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	for (size_t i = 0; i < n; i++) {
 		if (!param_ok(&p[i]))
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 		uint32_t cap = param_cap(p[i].keyword);
 		if (cap && !(c->caps_ & cap))
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 		w_bytes(w, " ", 1);
 		w_bytes(w, p[i].keyword.p, p[i].keyword.n);
 		if (p[i].value.n) {
@@ -1406,35 +1406,35 @@ static postel_status add_params(postel_client *c, wbuf *w,
 
 postel_status postel_client_mail(postel_client *c, const postel_client_mail_opts *m)
 {
-	if (!want_is(c, W_READY))
+	if (!want_is(c, CW_READY))
 		return misuse(c);
 	if (!m || (m->from.n && !m->from.p) || (m->envid.n && !m->envid.p) ||
 	    (m->auth.n && !m->auth.p))
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	int utf8 = check_path(m->from);
 	if (utf8 < 0)
-		return refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	int smtputf8 = m->smtputf8 || utf8;
 	/* RFC 6531 §3.4 */
 	if (smtputf8 && !(c->caps_ & POSTEL_EHLO_SMTPUTF8))
-		return refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
 	/* RFC 1870 §6: do not send what is over the declared limit */
 	if (c->size_max_ && m->size > c->size_max_)
-		return refuse(c, POSTEL_CLIENT_REFUSE_SIZE);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_SIZE);
 	if (m->body == POSTEL_DATA_BODY_8BITMIME &&
 	    !(c->caps_ & POSTEL_EHLO_8BITMIME))
-		return refuse(c, POSTEL_CLIENT_REFUSE_8BITMIME);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_8BITMIME);
 	/* RFC 3030 §3: BINARYMIME needs both, and BDAT */
 	if (m->body == POSTEL_DATA_BODY_BINARYMIME &&
 	    (!(c->caps_ & POSTEL_EHLO_BINARYMIME) || !chunking(c)))
-		return refuse(c, POSTEL_CLIENT_REFUSE_BINARYMIME);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_BINARYMIME);
 	if ((unsigned)m->body > POSTEL_DATA_BODY_BINARYMIME ||
 	    (unsigned)m->ret > POSTEL_CLIENT_RET_HDRS || m->envid.n > 100)
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	/* RFC 8689 §4.2: only to a server that offers it, over TLS */
 	if (m->requiretls &&
 	    (!(c->caps_ & POSTEL_EHLO_REQUIRETLS) || !c->tls_on_))
-		return refuse(c, POSTEL_CLIENT_REFUSE_REQUIRETLS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_REQUIRETLS);
 
 	wbuf w = w_begin(c);
 	w_str(&w, "MAIL FROM:<");
@@ -1481,12 +1481,12 @@ postel_status postel_client_mail(postel_client *c, const postel_client_mail_opts
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	c->refusal_ = POSTEL_CLIENT_REFUSE_NONE;
 	memset(&c->t_, 0, sizeof c->t_);
 	c->t_.active = 1;
 	c->t_.stage = T_ENVELOPE;
-	c->t_.pipelined = (uint8_t)pipelining(c);
+	c->t_.pipelined = (uint8_t)client_pipelining(c);
 	c->t_.smtputf8 = (uint8_t)smtputf8;
 	c->t_.body = (uint8_t)m->body;
 	c->t_.size = m->size;
@@ -1502,23 +1502,23 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 	if (c->err_ >= POSTEL_STATUS_FATAL_MIN || !c->t_.active ||
 	    c->t_.stage != T_ENVELOPE)
 		return misuse(c);
-	if (!want_is(c, W_RCPT)) {
+	if (!want_is(c, CW_RCPT)) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
 	if (n && !to)
-		return refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	postel_span a = postel__span(to, n);
 	int utf8 = check_path(a);
 	if (utf8 < 0 || n == 0)
-		return refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	if (utf8 && !c->t_.smtputf8)
-		return refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
 	if ((c->rcpt_max_ && c->t_.given >= c->rcpt_max_) ||
 	    ((c->flags_ & POSTEL_CLIENT_LMTP) &&
 	     c->t_.given >= POSTEL_CLIENT_LMTP_RCPT_MAX) ||
 	    c->t_.given == UINT32_MAX)
-		return refuse(c, POSTEL_CLIENT_REFUSE_RCPTMAX);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_RCPTMAX);
 	wbuf w = w_begin(c);
 	w_str(&w, "RCPT TO:<");
 	w_bytes(&w, to, n);
@@ -1527,7 +1527,7 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 		unsigned nt = o->notify;
 		if ((nt & POSTEL_CLIENT_NOTIFY_NEVER && nt != POSTEL_CLIENT_NOTIFY_NEVER) ||
 		    nt > 15 || (o->orcpt.n && !o->orcpt.p) || o->orcpt.n > 500)
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 		if ((c->caps_ & POSTEL_EHLO_DSN) && nt) {
 			static const char *const names[] = {
 				"NEVER", "SUCCESS", "FAILURE", "DELAY"};
@@ -1554,7 +1554,7 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	c->refusal_ = POSTEL_CLIENT_REFUSE_NONE;
 	c->t_.given++;
 	enqueue(c, POSTEL_CLIENT_CMD_RCPT, 1);
@@ -1566,7 +1566,7 @@ postel_status postel_client_data(postel_client *c)
 	if (c->err_ >= POSTEL_STATUS_FATAL_MIN || !c->t_.active ||
 	    c->t_.stage != T_ENVELOPE)
 		return misuse(c);
-	if (!want_is(c, W_RCPT)) {
+	if (!want_is(c, CW_RCPT)) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
@@ -1574,7 +1574,7 @@ postel_status postel_client_data(postel_client *c)
 	if (c->t_.given == 0 || (!c->t_.pipelined && c->t_.ok == 0)) {
 		/* nobody to send to: end the transaction (RSET when the
 		 * MAIL was accepted) */
-		answered(c);
+		client_answered(c);
 		txn_abort(c);
 		return POSTEL_OK;
 	}
@@ -1592,7 +1592,7 @@ postel_status postel_client_data(postel_client *c)
 		c->t_.bdat = 1;
 		c->t_.stage = T_CONTENT;
 	}
-	answered(c);
+	client_answered(c);
 	return POSTEL_OK;
 }
 
@@ -1662,14 +1662,14 @@ postel_status postel_client_body(postel_client *c, const char *p, size_t n,
 	if (c->err_ >= POSTEL_STATUS_FATAL_MIN)
 		return misuse(c);
 	if (c->t_.active && c->t_.stage == T_ABORT)
-		return refuse(c, POSTEL_CLIENT_REFUSE_TRANSACTION_FAILED);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_TRANSACTION_FAILED);
 	if (!c->t_.active || c->t_.stage != T_CONTENT || (n && !p))
 		return misuse(c);
-	if (!want_is(c, W_CONTENT)) {
+	if (!want_is(c, CW_CONTENT)) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
-	answered(c);
+	client_answered(c);
 	postel_client_refusal r;
 	size_t k = scan_content(c, p, n, last, &r);
 	/* RFC 1870 §6: never more than the server's SIZE */
@@ -1742,7 +1742,7 @@ postel_status postel_client_body(postel_client *c, const char *p, size_t n,
 				c->t_.stage = T_FINAL;
 				break;
 			}
-			if (!pipelining(c) || queued(c) >= c->pipe_max_)
+			if (!client_pipelining(c) || queued(c) >= c->pipe_max_)
 				break;
 		}
 	}
@@ -1770,12 +1770,12 @@ postel_status postel_client_body_ref(postel_client *c, const char *p,
 		return postel_client_body(c, p, n, last, used);
 	if (n && !p)
 		return misuse(c);
-	if (!want_is(c, W_CONTENT) || c->ext_n_ ||
+	if (!want_is(c, CW_CONTENT) || c->ext_n_ ||
 	    c->out_cap_ - c->out_w_ < POSTEL_BDAT_HEADER_MAX) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
-	answered(c);
+	client_answered(c);
 	postel_client_refusal r;
 	size_t k = n;
 	if (c->bdat_chunk_ && k > c->bdat_chunk_)
@@ -1816,19 +1816,19 @@ postel_status postel_client_body_ref(postel_client *c, const char *p,
 postel_status postel_client_auth(postel_client *c, const char *mech,
 				 const char *ir, size_t ir_len)
 {
-	if (!want_is(c, W_READY))
+	if (!want_is(c, CW_READY))
 		return misuse(c);
 	if (!(c->caps_ & POSTEL_EHLO_AUTH) || c->authed_)
-		return refuse(c, POSTEL_CLIENT_REFUSE_AUTH);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_AUTH);
 	/* RFC 4422 §3.1: 1-20 of A-Z 0-9 - _ */
 	size_t ml = mech ? strlen(mech) : 0;
 	if (ml == 0 || ml > 20 || (ir_len && !ir))
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	for (size_t i = 0; i < ml; i++) {
 		unsigned char b = (unsigned char)mech[i];
 		if (!((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
 		      b == '-' || b == '_'))
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	}
 	size_t limit = POSTEL_CLIENT_AUTH_LINE_MAX;
 	if (limit > c->out_cap_)
@@ -1851,7 +1851,7 @@ postel_status postel_client_auth(postel_client *c, const char *mech,
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	c->refusal_ = POSTEL_CLIENT_REFUSE_NONE;
 	c->phase_ = PH_AUTH;
 	c->auth_step_ = 0;
@@ -1862,7 +1862,7 @@ postel_status postel_client_auth(postel_client *c, const char *mech,
 static postel_status auth_line(postel_client *c, const char *p, size_t n,
 			       int cancel)
 {
-	if (!want_is(c, W_CHALLENGE) || (n && !p))
+	if (!want_is(c, CW_CHALLENGE) || (n && !p))
 		return misuse(c);
 	wbuf w = w_begin(c);
 	if (cancel)
@@ -1875,7 +1875,7 @@ static postel_status auth_line(postel_client *c, const char *p, size_t n,
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	enqueue(c, POSTEL_CLIENT_CMD_AUTH, 1);
 	return POSTEL_OK;
 }
@@ -1894,13 +1894,13 @@ postel_status postel_client_auth_cancel(postel_client *c)
 static postel_status simple(postel_client *c, const char *verb,
 			    postel_client_cmd cmd)
 {
-	if (!want_is(c, W_READY))
+	if (!want_is(c, CW_READY))
 		return misuse(c);
 	if (send_line(c, verb, NULL, 0) != 0) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
-	answered(c);
+	client_answered(c);
 	if (cmd == POSTEL_CLIENT_CMD_QUIT) {
 		c->quit_sent_ = 1;
 		c->quit_err_ = POSTEL_OK;
