@@ -69,12 +69,72 @@ static const uint8_t cls[256] = {
 static inline const unsigned char *skip_run(const unsigned char *p,
 					    const unsigned char *pe, unsigned m)
 {
-	while (pe - p >= 4 && (cls[p[0]] & cls[p[1]] & cls[p[2]] & cls[p[3]] & m))
-		p += 4;
 	while (p < pe && (cls[*p] & m))
 		p++;
 	return p;
 }
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* 16 octets at a time while 16 are there (no read beyond pe); the mask of
+ * octets in the class comes from range compares (signed compare after
+ * flipping the top bit). */
+#define RANGE(x, lo, hi)                                                       \
+	_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)((lo) - 1 - 128))),\
+		      _mm_cmplt_epi8(x, _mm_set1_epi8((char)((hi) + 1 - 128))))
+#define EQ(x, c) _mm_cmpeq_epi8(x, _mm_set1_epi8((char)((c) ^ 0x80)))
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE unsigned class16(__m128i v, unsigned m)
+{
+	__m128i x = _mm_xor_si128(v, _mm_set1_epi8((char)0x80)), in;
+	if (m == CL_ALNUM) {
+		__m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		in = _mm_or_si128(RANGE(x, '0', '9'), RANGE(l, 'a', 'z'));
+	} else {
+		__m128i no = _mm_or_si128(EQ(x, '+'), EQ(x, '='));
+		if (m == CL_ATEXT) /* RFC 5322 atext: not these specials */
+			no = _mm_or_si128(
+				_mm_or_si128(
+					_mm_or_si128(EQ(x, '"'), EQ(x, '(')),
+					_mm_or_si128(EQ(x, ')'), EQ(x, ','))),
+				_mm_or_si128(
+					_mm_or_si128(
+						_mm_or_si128(EQ(x, '.'), EQ(x, ':')),
+						_mm_or_si128(EQ(x, ';'), EQ(x, '<'))),
+					_mm_or_si128(
+						_mm_or_si128(EQ(x, '>'), EQ(x, '@')),
+						_mm_or_si128(
+							_mm_or_si128(EQ(x, '['),
+								     EQ(x, '\\')),
+							EQ(x, ']')))));
+		in = _mm_andnot_si128(no, RANGE(x, 33, 126));
+	}
+	return (unsigned)_mm_movemask_epi8(in);
+}
+
+static ALWAYS_INLINE const unsigned char *
+skip_run_simd(const unsigned char *p, const unsigned char *pe, unsigned m)
+{
+	while (pe - p >= 16) {
+		unsigned in = class16(_mm_loadu_si128((const __m128i *)(const void *)p), m);
+		if (in != 0xffffu)
+			return p + __builtin_ctz(~in);
+		p += 16;
+	}
+	return skip_run(p, pe, m);
+}
+#define SKIP(p, pe, m) skip_run_simd(p, pe, m)
+#else
+#define SKIP(p, pe, m) skip_run(p, pe, m)
+#endif
+
 static void helo_end(postel_command_parser *P, postel_command *C);
 static void chunk_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
@@ -105,9 +165,9 @@ ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 # of a run, the `skip` actions jump over the rest of it in C (class table)
 # instead of taking one scanner transition per octet. They sit only on
 # transitions that carry no other action.
-action skip_alnum { p = skip_run(p + 1, pe, CL_ALNUM) - 1; }
-action skip_atext { p = skip_run(p + 1, pe, CL_ATEXT) - 1; }
-action skip_xchar { p = skip_run(p + 1, pe, CL_XCHAR) - 1; }
+action skip_alnum { p = SKIP(p + 1, pe, CL_ALNUM) - 1; }
+action skip_atext { p = SKIP(p + 1, pe, CL_ATEXT) - 1; }
+action skip_xchar { p = SKIP(p + 1, pe, CL_XCHAR) - 1; }
 
 label_f = let_dig_u ( "-"* ( alnum @skip_alnum | u8 ) )*;
 domain_f = label_f ( "." label_f )*;
@@ -485,28 +545,12 @@ static int discard(size_t len, const unsigned char *base, size_t *line,
 	return LINE_NEED;
 }
 
-static const uint16_t slot_field[S_NSPAN_] = {
-	offsetof(postel_command, verb_text),
-	offsetof(postel_command, arg),
-	offsetof(postel_command, path),
-	offsetof(postel_command, route),
-	offsetof(postel_command, local_part),
-	offsetof(postel_command, domain),
-	offsetof(postel_command, envid),
-	offsetof(postel_command, orcpt_type),
-	offsetof(postel_command, orcpt_addr),
-	offsetof(postel_command, auth),
-	offsetof(postel_command, holduntil),
-	offsetof(postel_command, rrvs),
-	offsetof(postel_command, mtrk),
-	offsetof(postel_command, mechanism),
-	offsetof(postel_command, initial_response),
-};
-
+/* Marked spans into the command: slot i is (&C->verb_text)[i]. */
 static void materialize(const postel_command_parser *P, postel_command *C,
 			const char *buf)
 {
 	uint32_t set = P->set_ & ((1u << S_NSPAN_) - 1);
+	postel_span *sp = &C->verb_text;
 	while (set) {
 #if defined(__GNUC__)
 		unsigned i = (unsigned)__builtin_ctz(set);
@@ -516,9 +560,8 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 			i++;
 #endif
 		set &= set - 1;
-		postel_span *s = (postel_span *)(void *)((char *)C + slot_field[i]);
-		s->p = buf + P->ms_[i];
-		s->n = P->me_[i] - P->ms_[i];
+		sp[i].p = buf + P->ms_[i];
+		sp[i].n = P->me_[i] - P->ms_[i];
 	}
 	if ((P->set_ & (1u << S_LOCAL)) && (P->set_ & (1u << S_DOMAIN)) &&
 	    !(C->flags & POSTEL_CMD_POSTMASTER)) {
@@ -527,10 +570,11 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 	}
 }
 
+/* Everything but the caller's fields and the typed values. */
 static void command_clear(postel_command *C)
 {
 	memset(&C->verb, 0,
-	       sizeof *C - offsetof(postel_command, verb));
+	       offsetof(postel_command, size) - offsetof(postel_command, verb));
 }
 
 /* Checks on a line the scanner accepted: limits (RFC 5321 §4.5.3.1),
@@ -730,8 +774,10 @@ static void chunk_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base)
 {
 	if (postel__parse_u64((const char *)base + P->ms_[S_ARG],
-			      P->me_[S_ARG] - P->ms_[S_ARG], &C->chunk_size))
+			      P->me_[S_ARG] - P->ms_[S_ARG], &C->chunk_size)) {
+		C->chunk_size = 0;
 		V(CHUNK_SIZE_OVERFLOW);
+	}
 }
 
 /* Small decimal (the grammar guarantees digits, at most 9). */
@@ -854,6 +900,7 @@ static void param_end(postel_command_parser *P, postel_command *C,
 			break;
 		}
 		case K_RRVS:
+			C->rrvs_action = 0;
 			if (vn > 2 && v[vn - 2] == ';') {
 				C->rrvs_action = (uint8_t)(v[vn - 1] & ~0x20);
 				ve -= 2;

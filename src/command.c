@@ -432,3 +432,25 @@ int postel__utf8_valid(const unsigned char *s, size_t n)
 	}
 	return 1;
 }
+
+/* The slots of command_int.h are the command's spans, in order. */
+#define SLOT_AT(slot, field)                                                   \
+	_Static_assert(offsetof(postel_command, field) ==                      \
+			       offsetof(postel_command, verb_text) +           \
+				       (slot) * sizeof(postel_span),           \
+		       #field " is not slot " #slot);
+SLOT_AT(S_VERB, verb_text)
+SLOT_AT(S_ARG, arg)
+SLOT_AT(S_PATH, path)
+SLOT_AT(S_ROUTE, route)
+SLOT_AT(S_LOCAL, local_part)
+SLOT_AT(S_DOMAIN, domain)
+SLOT_AT(S_ENVID, envid)
+SLOT_AT(S_ORCPT_TYPE, orcpt_type)
+SLOT_AT(S_ORCPT_ADDR, orcpt_addr)
+SLOT_AT(S_AUTHP, auth)
+SLOT_AT(S_HOLDUNTIL, holduntil)
+SLOT_AT(S_RRVS, rrvs)
+SLOT_AT(S_MTRK, mtrk)
+SLOT_AT(S_MECH, mechanism)
+SLOT_AT(S_IR, initial_response)
