@@ -219,8 +219,10 @@ static void answer_rcpt(sender *s)
 static void answer_content(sender *s)
 {
 	size_t used = 0;
-	postel_status st = postel_client_body(&s->c, s->msg + s->off,
-					      s->msg_n - s->off, 1, &used);
+	/* the message stays in memory for the whole session: with BDAT
+	 * the engine sends it from there (zero copy) */
+	postel_status st = postel_client_body_ref(&s->c, s->msg + s->off,
+						  s->msg_n - s->off, 1, &used);
 	s->off += used;
 	if (st == POSTEL_INVALID) {
 		postel_client_refusal r = postel_client_refused(&s->c);
