@@ -392,46 +392,6 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 		postel__vlist_add(&c->violations, POSTEL_V_UNKNOWN_PARAM);
 }
 
-/* ---- UTF-8 (RFC 3629 §4): no overlongs, no surrogates, <= U+10FFFF ---- */
-
-int postel__utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k;
-		unsigned char lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return 0;
-		if (n - i <= k)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= k; j++)
-			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
-				return 0;
-		i += k + 1;
-	}
-	return 1;
-}
 
 /* The slots of command_int.h are the command's spans, in order. */
 #define SLOT_AT(slot, field)                                                   \

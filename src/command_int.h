@@ -55,7 +55,6 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 			      const unsigned char *base, size_t line_len);
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len);
-int postel__utf8_valid(const unsigned char *s, size_t n);
 int postel__cmd_kind(const unsigned char *kw, size_t n);
 postel_command_error postel__cmd_error_of(postel_violation v,
 					  postel_verb verb);

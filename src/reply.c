@@ -77,45 +77,6 @@ postel_status postel__reply_fail(postel_reply_parser *p, postel_status st,
 	return st;
 }
 
-/* RFC 3629 §4 UTF8-char sequences, no overlongs or surrogates. */
-static int reply_utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = s[i];
-		size_t k;
-		unsigned lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return 0;
-		if (n - i <= k)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= k; j++)
-			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
-				return 0;
-		i += k + 1;
-	}
-	return 1;
-}
 
 /* Digits of one enhanced-code field at s[i..n): value, count; -1 when
  * none. */
@@ -207,7 +168,7 @@ void postel__reply_line_slow(postel_reply_parser *p, const unsigned char *b,
 		int ok8 = (len & POSTEL_LENIENT_REPLY_8BIT) != 0;
 		if (!p->cfg_.utf8)
 			reply_note(p, POSTEL_V_EIGHT_BIT, ok8);
-		else if (!reply_utf8_valid((const unsigned char *)t.p, t.n))
+		else if (!postel__utf8_valid((const unsigned char *)t.p, t.n))
 			reply_note(p, POSTEL_V_REPLY_BAD_UTF8, ok8);
 	}
 }
