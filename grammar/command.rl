@@ -560,6 +560,13 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 			i++;
 #endif
 		set &= set - 1;
+		/* a repeated parameter (itself a violation) can leave a slot
+		 * with the start of one value and the end of another: such a
+		 * span is dropped, never handed out outside the line */
+		if (P->me_[i] < P->ms_[i] || P->me_[i] > C->line.n) {
+			sp[i] = postel__span(NULL, 0);
+			continue;
+		}
 		sp[i].p = buf + P->ms_[i];
 		sp[i].n = P->me_[i] - P->ms_[i];
 	}
@@ -637,9 +644,10 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 		return POSTEL_INVALID;
 	}
 	*consumed = line;
-	if (r == LINE_BAD)
+	if (r == LINE_BAD) {
 		postel__cmd_syntax_error(P, C, base, line);
-	else
+		C->n_ext = 0; /* the ext array was not filled for this line */
+	} else
 		accepted_checks(P, C, base, line);
 	if (line < 2 || base[line - 2] != '\r')
 		V(BARE_LF);

@@ -350,8 +350,10 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len)
 {
 	size_t i = p->ms_[S_PARAMS], stored = 0;
-	if (i == 0)
+	if (i == 0) {
+		c->n_ext = 0; /* no parameter list was marked: nothing to show */
 		return;
+	}
 	while (i < line_len) {
 		unsigned char ch = base[i];
 		if (ch == ' ') {
@@ -388,6 +390,8 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 		}
 		stored++;
 	}
+	/* n_ext counts what the rescan found, so no entry is ever stale */
+	c->n_ext = stored;
 	if (!(p->config.options & POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS))
 		postel__vlist_add(&c->violations, POSTEL_V_UNKNOWN_PARAM);
 }
