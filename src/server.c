@@ -1646,6 +1646,19 @@ static int do_line(srv *s, postel_server_event *ev)
 /* Content and end of message                                             */
 /* ---------------------------------------------------------------------- */
 
+/* The decoder lists a message's violations in the order it met them,
+ * which depends on how the content arrived (the size limit can pass
+ * before or after a bare LF); events carry them sorted, so they do not. */
+static void vlist_sort(postel_violation_list *v)
+{
+	for (unsigned i = 1; i < v->n; i++)
+		for (unsigned j = i; j > 0 && v->id[j - 1] > v->id[j]; j--) {
+			uint16_t t = v->id[j];
+			v->id[j] = v->id[j - 1];
+			v->id[j - 1] = t;
+		}
+}
+
 static int do_content(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
@@ -1671,6 +1684,7 @@ static int do_content(srv *s, postel_server_event *ev)
 			ev_clear(ev, POSTEL_SERVER_EV_CHUNK);
 			ev->size = ss->chunk;
 			ev->violations = de.result->violations;
+			vlist_sort(&ev->violations);
 			if (de.result->verdict == POSTEL_DATA_ACCEPT)
 				return decide(s, ev, POSTEL_SERVER_EV_CHUNK);
 			unsigned code;
@@ -1691,6 +1705,7 @@ static int do_content(srv *s, postel_server_event *ev)
 			ss->verdict = de.result ? de.result->verdict : 0;
 			ss->msg_v = de.result ? de.result->violations
 					      : ss->msg_v;
+			vlist_sort(&ss->msg_v);
 			ss->chunk = de.result ? de.result->size : 0;
 			/* RFC 2920 §3.1: without PIPELINING the client waits
 			 * for the reply to the final dot */
