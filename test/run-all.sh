@@ -22,7 +22,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   meson test -C build-asan --print-errorlogs --no-suite interop
 
 step "unit suites under valgrind"
-CK_FORK=no meson test -C build --print-errorlogs --suite unit \
+CK_FORK=no meson test -C build --print-errorlogs --suite unit --suite vectors \
   --wrap='valgrind --error-exitcode=1 -q --leak-check=full' --timeout-multiplier=4
 
 step "AFL++ campaign"
