@@ -26,8 +26,8 @@ def main():
 
     def expand(path, out):
         path = os.path.realpath(path)
-        if path in seen:
-            return
+        if path in seen and not path.endswith('.inc'):
+            return  # headers once; *.inc templates at every #include
         seen.add(path)
         here = os.path.dirname(path)
         with open(path, encoding='utf-8') as f:
