@@ -11,7 +11,7 @@ for name in "$@"; do
   POSTEL_BENCH_ONCE=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg" \
     --collect-atstart=no --toggle-collect='kernel_*' \
     "$build/bench/postel-bench" "$name" >"$out/stdout" 2>"$out/stderr"
-  ir=$(callgrind_annotate "$out/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
+  ir=$(callgrind_annotate "$out/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ && !ir {gsub(",","",$1); ir = $1} END {print ir}')
   # figures printed in once-mode: NAME.KERNEL.bytes=N [NAME.KERNEL.units=N]
   while IFS= read -r line; do
     key=${line%%=*}; val=${line#*=}; val=${val%% *}

@@ -666,6 +666,8 @@ postel_status postel_data_decode(postel_data_decoder *d, const char *buf,
 	ev->result = NULL;
 	if (d->state_ == DATA_ST_DONE || d->state_ == DATA_ST_BDAT_IDLE)
 		return POSTEL_E_STATE;
+	if (!buf)
+		buf = ""; /* len is 0: no pointer arithmetic on NULL (C11 6.5.6) */
 	POSTEL__ENTER(d->in_call_);
 	if (d->over_ == DATA_OVER_PENDING) {
 		d->over_ = DATA_OVER_REPORTED;

@@ -113,6 +113,9 @@ typedef struct srv {
 	uint32_t outcap, opos, oend;
 	session ss;
 	postel_data_decoder dec;
+	/* the parser, configured for the session's state (parser_key) */
+	postel_command_parser parser;
+	uint8_t parser_key;
 	char helo[255];
 } srv;
 
@@ -359,14 +362,51 @@ static void fmt_reply(const srv *s, ob *o, unsigned code, const char *enh,
 
 static void count_error(srv *s, unsigned code);
 
-/* Write a reply the engine decides. Returns 0 when it did not fit (the
- * caller checked the reserve, so this only happens for misuse). */
-static int reply(srv *s, unsigned code, const char *enh, const char *text,
-		 unsigned fl)
+/* Write a one-line reply: code, then the enhanced code (when on), the
+ * hostname (greeting-type replies) and the text, joined by single spaces,
+ * CRLF. Returns 0 (nothing written) when it does not fit. */
+static int put_line(srv *s, unsigned code, const char *enh, size_t en,
+		    const char *text, size_t tn, unsigned fl)
 {
-	ob o = ob_out(s);
-	fmt_reply(s, &o, code, enh, text, strlen(text), fl);
-	if (!ob_commit(s, &o))
+	int use_enh = en && !(fl & R_NOENH) && enh_on(s) && code / 100 != 3;
+	int host = (fl & R_HOST) != 0;
+	size_t need = 6 + (use_enh ? en + 1 : 0) +
+		      (host ? (size_t)s->host_n + 1 : 0) + tn;
+	if (need > out_room(s))
+		return 0;
+	unsigned char *p = s->out + s->oend, *q = p + 4;
+	p[0] = (unsigned char)('0' + code / 100);
+	p[1] = (unsigned char)('0' + code / 10 % 10);
+	p[2] = (unsigned char)('0' + code % 10);
+	p[3] = ' ';
+	if (use_enh) {
+		memcpy(q, enh, en);
+		q += en;
+		*q++ = ' ';
+	}
+	if (host) {
+		memcpy(q, s->host, s->host_n);
+		q += s->host_n;
+		*q++ = ' ';
+	}
+	if (tn) {
+		memcpy(q, text, tn);
+		q += tn;
+	} else if (q > p + 4) {
+		q--; /* no space before the line end */
+	}
+	*q++ = '\r';
+	*q++ = '\n';
+	s->oend += (uint32_t)(q - p);
+	return 1;
+}
+
+/* Write a reply the engine decides (one line). Returns 0 when it did not
+ * fit (the caller checked the reserve, so this only happens for misuse). */
+static int reply_n(srv *s, unsigned code, const char *enh, size_t en,
+		   const char *text, size_t tn, unsigned fl)
+{
+	if (!put_line(s, code, enh, en, text, tn, fl))
 		return 0;
 	if (fl & R_CLOSE)
 		s->ss.closing = 1;
@@ -375,6 +415,17 @@ static int reply(srv *s, unsigned code, const char *enh, const char *text,
 	count_error(s, code);
 	return 1;
 }
+
+static int reply(srv *s, unsigned code, const char *enh, const char *text,
+		 unsigned fl)
+{
+	return reply_n(s, code, enh, enh ? strlen(enh) : 0, text, strlen(text),
+		       fl);
+}
+
+/* Literal enhanced code and text: lengths known at compile time. */
+#define REPLY(s, code, enh, text, fl)                                          \
+	reply_n(s, code, enh, sizeof(enh) - 1, text, sizeof(text) - 1, fl)
 
 /* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
  * replies that say the client broke the protocol. */
@@ -390,10 +441,7 @@ static void count_error(srv *s, unsigned code)
 		return;
 	/* too many errors: 421 and close (RFC 5321 §3.8: 421 may answer any
 	 * command when the server must close) */
-	ob o = ob_out(s);
-	fmt_reply(s, &o, 421, "4.7.0", "Error: too many errors", 22,
-		  R_HOST);
-	ob_commit(s, &o);
+	put_line(s, 421, "4.7.0", 5, "Error: too many errors", 22, R_HOST);
 	s->ss.closing = 1;
 	s->ss.err = POSTEL_E_PROTOCOL;
 }
@@ -408,56 +456,61 @@ static int auth_offered(const srv *s, int tls)
 	       (tls || !(s->flags & POSTEL_SERVER_AUTH_TLS_ONLY));
 }
 
+/* EHLO keywords in the order they are advertised, each with its
+ * extension bit and the RFC that defines it. */
+#define KW(name, bit) {name, sizeof(name) - 1, bit}
+static const struct keyword {
+	const char *name;
+	uint8_t len;
+	uint32_t bit;
+} keywords[] = {
+	KW("PIPELINING", POSTEL_SERVER_EXT_PIPELINING),   /* RFC 2920 §2 */
+	KW("SIZE", POSTEL_SERVER_EXT_SIZE),               /* RFC 1870 §4 */
+	KW("ETRN", POSTEL_SERVER_EXT_ETRN),               /* RFC 1985 §4 */
+	KW("STARTTLS", POSTEL_SERVER_EXT_STARTTLS),       /* RFC 3207 §4 */
+	KW("AUTH", POSTEL_SERVER_EXT_AUTH),               /* RFC 4954 §3 */
+	KW("ENHANCEDSTATUSCODES",
+	   POSTEL_SERVER_EXT_ENHANCEDSTATUSCODES),        /* RFC 2034 §3 */
+	KW("8BITMIME", POSTEL_SERVER_EXT_8BITMIME),       /* RFC 6152 §2 */
+	KW("BINARYMIME", POSTEL_SERVER_EXT_BINARYMIME),   /* RFC 3030 §3 */
+	KW("CHUNKING", POSTEL_SERVER_EXT_CHUNKING),       /* RFC 3030 §2 */
+	KW("DSN", POSTEL_SERVER_EXT_DSN),                 /* RFC 3461 §4 */
+	KW("SMTPUTF8", POSTEL_SERVER_EXT_SMTPUTF8),       /* RFC 6531 §3.1 */
+	KW("REQUIRETLS", POSTEL_SERVER_EXT_REQUIRETLS),   /* RFC 8689 §4 */
+	KW("LIMITS", POSTEL_SERVER_EXT_LIMITS),           /* RFC 9422 */
+	KW("MT-PRIORITY", POSTEL_SERVER_EXT_MT_PRIORITY), /* RFC 6710 §3 */
+	KW("DELIVERBY", POSTEL_SERVER_EXT_DELIVERBY),     /* RFC 2852 §4 */
+	KW("RRVS", POSTEL_SERVER_EXT_RRVS),               /* RFC 7293 §3 */
+	KW("MTRK", POSTEL_SERVER_EXT_MTRK),               /* RFC 3885 §3 */
+	KW("EXPN", POSTEL_SERVER_EXT_EXPN),               /* RFC 5321 §3.5.2 */
+	KW("HELP", POSTEL_SERVER_EXT_HELP),
+};
+
+/* The extensions offered now: STARTTLS never under TLS (RFC 3207 §4.2),
+ * REQUIRETLS only under TLS (RFC 8689 §4), AUTH as configured. */
+static uint32_t offered(const srv *s, int tls)
+{
+	uint32_t x = s->ext;
+	if (tls)
+		x &= ~(uint32_t)POSTEL_SERVER_EXT_STARTTLS;
+	else
+		x &= ~(uint32_t)POSTEL_SERVER_EXT_REQUIRETLS;
+	if (!auth_offered(s, tls))
+		x &= ~(uint32_t)POSTEL_SERVER_EXT_AUTH;
+	return x;
+}
+
 /* The EHLO/LHLO reply (RFC 5321 §4.1.1.1 ehlo-ok-rsp): greeting line,
  * then one line per offered extension. `text` is the application's
  * greeting text (may be empty). */
 static void fmt_ehlo(const srv *s, ob *o, int tls, const char *text,
 		     size_t tn)
 {
-	const char *kw[24];
+	uint32_t x = offered(s, tls);
 	unsigned nkw = 0;
-	uint32_t x = s->ext;
-	char num[64];
-	ob nb = {(unsigned char *)num, sizeof num, 0};
-
-	if (x & POSTEL_SERVER_EXT_PIPELINING)
-		kw[nkw++] = "PIPELINING"; /* RFC 2920 §2 */
-	if (x & POSTEL_SERVER_EXT_SIZE)
-		kw[nkw++] = "SIZE"; /* RFC 1870 §4, number appended */
-	if (x & POSTEL_SERVER_EXT_ETRN)
-		kw[nkw++] = "ETRN"; /* RFC 1985 §4 */
-	if ((x & POSTEL_SERVER_EXT_STARTTLS) && !tls)
-		kw[nkw++] = "STARTTLS"; /* RFC 3207 §4.2: never after TLS */
-	if (auth_offered(s, tls))
-		kw[nkw++] = "AUTH"; /* RFC 4954 §3, mechanisms appended */
-	if (x & POSTEL_SERVER_EXT_ENHANCEDSTATUSCODES)
-		kw[nkw++] = "ENHANCEDSTATUSCODES"; /* RFC 2034 §3 */
-	if (x & POSTEL_SERVER_EXT_8BITMIME)
-		kw[nkw++] = "8BITMIME"; /* RFC 6152 §2 */
-	if (x & POSTEL_SERVER_EXT_BINARYMIME)
-		kw[nkw++] = "BINARYMIME"; /* RFC 3030 §3 */
-	if (x & POSTEL_SERVER_EXT_CHUNKING)
-		kw[nkw++] = "CHUNKING"; /* RFC 3030 §2 */
-	if (x & POSTEL_SERVER_EXT_DSN)
-		kw[nkw++] = "DSN"; /* RFC 3461 §4 */
-	if (x & POSTEL_SERVER_EXT_SMTPUTF8)
-		kw[nkw++] = "SMTPUTF8"; /* RFC 6531 §3.1 */
-	if ((x & POSTEL_SERVER_EXT_REQUIRETLS) && tls)
-		kw[nkw++] = "REQUIRETLS"; /* RFC 8689 §4: only under TLS */
-	if (x & POSTEL_SERVER_EXT_LIMITS)
-		kw[nkw++] = "LIMITS"; /* RFC 9422, values appended */
-	if (x & POSTEL_SERVER_EXT_MT_PRIORITY)
-		kw[nkw++] = "MT-PRIORITY"; /* RFC 6710 §3 */
-	if (x & POSTEL_SERVER_EXT_DELIVERBY)
-		kw[nkw++] = "DELIVERBY"; /* RFC 2852 §4 */
-	if (x & POSTEL_SERVER_EXT_RRVS)
-		kw[nkw++] = "RRVS"; /* RFC 7293 §3 */
-	if (x & POSTEL_SERVER_EXT_MTRK)
-		kw[nkw++] = "MTRK"; /* RFC 3885 §3 */
-	if (x & POSTEL_SERVER_EXT_EXPN)
-		kw[nkw++] = "EXPN"; /* RFC 5321 §3.5.2 */
-	if (x & POSTEL_SERVER_EXT_HELP)
-		kw[nkw++] = "HELP";
+	for (uint32_t b = x & ((1u << (sizeof keywords / sizeof *keywords)) - 1);
+	     b; b &= b - 1)
+		nkw++;
 	size_t total = nkw + s->extra_n;
 
 	/* "250-" Domain [ SP ehlo-greet ] */
@@ -468,31 +521,33 @@ static void fmt_ehlo(const srv *s, ob *o, int tls, const char *text,
 		ob_put(o, text, tn);
 	}
 	ob_put(o, "\r\n", 2);
-	for (size_t i = 0; i < total; i++) {
-		ob_code(o, 250, i + 1 < total ? '-' : ' ');
-		if (i >= nkw) {
-			ob_str(o, s->extra[i - nkw]);
-		} else {
-			const char *k = kw[i];
-			ob_str(o, k);
-			if (k[0] == 'S' && k[1] == 'I' && s->max_size) {
-				ob_put(o, " ", 1);
-				ob_u64(o, s->max_size);
-			} else if (k[0] == 'A' && k[1] == 'U') {
-				ob_put(o, " ", 1);
-				ob_put(o, s->mechs, s->mechs_n);
-			} else if (k[0] == 'L' && k[1] == 'I') {
-				/* RFC 9422 limit-name=value pairs */
-				nb.n = 0;
-				ob_str(&nb, " RCPTMAX=");
-				ob_u64(&nb, s->max_rcpt);
-				if (s->max_tx) {
-					ob_str(&nb, " MAILMAX=");
-					ob_u64(&nb, s->max_tx);
-				}
-				ob_put(o, num, nb.n);
+	size_t line = 0;
+	for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) {
+		const struct keyword *k = &keywords[i];
+		if (!(x & k->bit))
+			continue;
+		ob_code(o, 250, ++line < total ? '-' : ' ');
+		ob_put(o, k->name, k->len);
+		if (k->bit == POSTEL_SERVER_EXT_SIZE && s->max_size) {
+			ob_put(o, " ", 1);
+			ob_u64(o, s->max_size);
+		} else if (k->bit == POSTEL_SERVER_EXT_AUTH) {
+			ob_put(o, " ", 1);
+			ob_put(o, s->mechs, s->mechs_n);
+		} else if (k->bit == POSTEL_SERVER_EXT_LIMITS) {
+			/* RFC 9422 limit-name=value pairs */
+			ob_put(o, " RCPTMAX=", 9);
+			ob_u64(o, s->max_rcpt);
+			if (s->max_tx) {
+				ob_put(o, " MAILMAX=", 9);
+				ob_u64(o, s->max_tx);
 			}
 		}
+		ob_put(o, "\r\n", 2);
+	}
+	for (size_t i = 0; i < s->extra_n; i++) {
+		ob_code(o, 250, ++line < total ? '-' : ' ');
+		ob_str(o, s->extra[i]);
 		ob_put(o, "\r\n", 2);
 	}
 }
@@ -539,6 +594,7 @@ static uint32_t cap32(uint32_t v, uint32_t dflt, size_t cap)
 static void session_start(srv *s)
 {
 	memset(&s->ss, 0, sizeof s->ss);
+	s->parser_key = 0;
 	s->ss.phase = P_CONNECT;
 	s->ss.tls = (s->flags & POSTEL_SERVER_TLS) != 0;
 	s->ipos = s->iend = 0;
@@ -831,11 +887,15 @@ static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 	if (s->ss.phase == P_SASL)
 		return s->lim_auth;
 	if (n >= 4) {
-		if (upper_eq((const char *)p, 4, "MAIL", 4))
+		/* the verb, upper-cased (only letters matter here) */
+		uint32_t v = ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			      (uint32_t)p[2] << 8 | p[3]) &
+			     0xdfdfdfdfu;
+		if (v == 0x4d41494cu) /* MAIL */
 			return s->lim_mail;
-		if (upper_eq((const char *)p, 4, "RCPT", 4))
+		if (v == 0x52435054u) /* RCPT */
 			return s->lim_rcpt;
-		if (upper_eq((const char *)p, 4, "AUTH", 4))
+		if (v == 0x41555448u) /* AUTH */
 			return s->lim_auth;
 	}
 	return s->lim_line;
@@ -926,8 +986,10 @@ static void tx_end(srv *s)
 	s->ss.tx_bdat = BDAT_NONE;
 }
 
-static int has_8bit(postel_span sp)
+static int has_8bit(const postel_command *c, postel_span sp)
 {
+	if (!(c->flags & POSTEL_CMD_8BIT)) /* the parser saw none */
+		return 0;
 	for (size_t i = 0; i < sp.n; i++)
 		if ((unsigned char)sp.p[i] >= 0x80)
 			return 1;
@@ -1087,7 +1149,7 @@ static int cmd_mail(srv *s, postel_server_event *ev, postel_command *c)
 		return refuse(s, ev, 552, "5.3.4",
 			      "Error: message size exceeds fixed limit",
 			      POSTEL_V_SIZE_OVER_LIMIT);
-	if (!(c->params & POSTEL_PARAM_SMTPUTF8) && has_8bit(c->path))
+	if (!(c->params & POSTEL_PARAM_SMTPUTF8) && has_8bit(c, c->path))
 		/* RFC 6531 §3.5: a non-ASCII MAIL address is 550 X.6.7 */
 		return refuse(s, ev, 550, "5.6.7",
 			      "Error: non-ASCII address needs SMTPUTF8",
@@ -1115,7 +1177,7 @@ static int cmd_rcpt(srv *s, postel_server_event *ev, postel_command *c)
 	if (ss->rcpts >= s->max_rcpt) /* RFC 5321 §4.5.3.1.10 */
 		return refuse(s, ev, 452, "4.5.3", "Error: too many recipients",
 			      0);
-	if (!ss->tx_utf8 && has_8bit(c->path))
+	if (!ss->tx_utf8 && has_8bit(c, c->path))
 		/* RFC 6531 §3.5: a non-ASCII RCPT address is 553 X.6.7 */
 		return refuse(s, ev, 553, "5.6.7",
 			      "Error: non-ASCII address needs SMTPUTF8",
@@ -1346,7 +1408,7 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 	case POSTEL_VERB_BDAT:
 		return cmd_bdat(s, ev, c);
 	case POSTEL_VERB_RSET: /* RFC 5321 §4.1.1.5 */
-		reply(s, 250, "2.0.0", "Ok", 0);
+		REPLY(s, 250, "2.0.0", "Ok", 0);
 		if (ss->tx) {
 			tx_end(s);
 			ev->type = POSTEL_SERVER_EV_RESET;
@@ -1354,10 +1416,10 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		}
 		return answered(ev);
 	case POSTEL_VERB_NOOP: /* RFC 5321 §4.1.1.9 */
-		reply(s, 250, "2.0.0", "Ok", R_FLUSH);
+		REPLY(s, 250, "2.0.0", "Ok", R_FLUSH);
 		return answered(ev);
 	case POSTEL_VERB_QUIT: /* RFC 5321 §4.1.1.10 */
-		reply(s, 221, "2.0.0", "Service closing transmission channel",
+		REPLY(s, 221, "2.0.0", "Service closing transmission channel",
 		      R_HOST | R_CLOSE);
 		return answered(ev);
 	case POSTEL_VERB_VRFY:
@@ -1461,7 +1523,7 @@ static int do_line(srv *s, postel_server_event *ev)
 	if (len == 0)
 		return need_input(s);
 	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
-	if (len > 0 &&
+	if (len > 0 && (uint32_t)len > s->lim_line &&
 	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
 		/* the same answer as for a line dropped while it arrived, so
 		 * the result does not depend on how the bytes came in */
@@ -1484,7 +1546,7 @@ static int do_line(srv *s, postel_server_event *ev)
 			      R_FLUSH);
 			return 1;
 		}
-		reply(s, 500, "5.5.6", "Error: line too long", 0);
+		REPLY(s, 500, "5.5.6", "Error: line too long", 0);
 		return 1;
 	}
 	const char *line = (const char *)s->in + s->ipos;
@@ -1494,23 +1556,28 @@ static int do_line(srv *s, postel_server_event *ev)
 		le--;
 	ev->line = postel__span(line, le);
 
-	postel_command_config cc;
-	postel_command_parser parser;
-	parser_config(s, &cc);
-	postel_command_parser_init(&parser, &cc);
+	/* what the parser accepts depends on EHLO and TLS: configure it
+	 * again only when they change */
+	uint8_t key = (uint8_t)(4 | (ss->helo_kind == 2) | ss->tls << 1);
+	if (s->parser_key != key) {
+		postel_command_config cc;
+		parser_config(s, &cc);
+		postel_command_parser_init(&s->parser, &cc);
+		s->parser_key = key;
+	}
 	size_t used = 0;
 
 	if (ss->phase == P_SASL) {
 		postel_sasl_response r;
 		postel_status st = postel_command_parse_sasl(
-			&parser, line, (size_t)len, &r, &used);
+			&s->parser, line, (size_t)len, &r, &used);
 		ev->violations = r.violations;
 		if (st == POSTEL_OK && r.cancel) {
 			/* RFC 4954 §4: "*" cancels; the server MUST reply
 			 * 501 */
 			ss->phase = P_CMD;
 			ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
-			reply(s, 501, "5.7.0", "Authentication aborted",
+			REPLY(s, 501, "5.7.0", "Authentication aborted",
 			      R_FLUSH);
 			return 1;
 		}
@@ -1526,7 +1593,7 @@ static int do_line(srv *s, postel_server_event *ev)
 						  POSTEL_V_SASL_BAD_BASE64);
 			ss->phase = P_CMD;
 			ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
-			reply(s, 501, "5.5.2", "Error: cannot decode response",
+			REPLY(s, 501, "5.5.2", "Error: cannot decode response",
 			      R_FLUSH);
 			return 1;
 		}
@@ -1539,7 +1606,7 @@ static int do_line(srv *s, postel_server_event *ev)
 	postel_command *c = &ev->command;
 	c->ext = ev->ext;
 	c->ext_cap = POSTEL_SERVER_EXT_PARAMS;
-	postel_status st = postel_command_parse(&parser, line, (size_t)len, c,
+	postel_status st = postel_command_parse(&s->parser, line, (size_t)len, c,
 						&used);
 	if (st != POSTEL_OK && st != POSTEL_INVALID) {
 		/* a complete line always parses; keep the contract anyway */
@@ -1579,6 +1646,19 @@ static int do_line(srv *s, postel_server_event *ev)
 /* Content and end of message                                             */
 /* ---------------------------------------------------------------------- */
 
+/* The decoder lists a message's violations in the order it met them,
+ * which depends on how the content arrived (the size limit can pass
+ * before or after a bare LF); events carry them sorted, so they do not. */
+static void vlist_sort(postel_violation_list *v)
+{
+	for (unsigned i = 1; i < v->n; i++)
+		for (unsigned j = i; j > 0 && v->id[j - 1] > v->id[j]; j--) {
+			uint16_t t = v->id[j];
+			v->id[j] = v->id[j - 1];
+			v->id[j - 1] = t;
+		}
+}
+
 static int do_content(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
@@ -1604,6 +1684,7 @@ static int do_content(srv *s, postel_server_event *ev)
 			ev_clear(ev, POSTEL_SERVER_EV_CHUNK);
 			ev->size = ss->chunk;
 			ev->violations = de.result->violations;
+			vlist_sort(&ev->violations);
 			if (de.result->verdict == POSTEL_DATA_ACCEPT)
 				return decide(s, ev, POSTEL_SERVER_EV_CHUNK);
 			unsigned code;
@@ -1624,6 +1705,7 @@ static int do_content(srv *s, postel_server_event *ev)
 			ss->verdict = de.result ? de.result->verdict : 0;
 			ss->msg_v = de.result ? de.result->violations
 					      : ss->msg_v;
+			vlist_sort(&ss->msg_v);
 			ss->chunk = de.result ? de.result->size : 0;
 			/* RFC 2920 §3.1: without PIPELINING the client waits
 			 * for the reply to the final dot */
@@ -1780,46 +1862,67 @@ typedef struct defaults {
 	const char *ok_enh, *ok_text;
 	unsigned no_code;
 	const char *no_enh, *no_text;
+	uint8_t ok_en, ok_tn, no_en, no_tn;
 } defaults;
 
+/* Literal strings with their lengths (NULL enhanced codes: length 0). */
+#define D(oc, oe, ot, nc, ne, nt)                                              \
+	{oc, oe, ot, nc, ne, nt, sizeof(oe "") - 1, sizeof(ot) - 1,            \
+	 sizeof(ne "") - 1, sizeof(nt) - 1}
+
 static const defaults dflt[] = {
-	[POSTEL_SERVER_EV_CONNECT] = {220, NULL, "ESMTP", 554, NULL,
-				      "No SMTP service here"},
-	[POSTEL_SERVER_EV_HELO] = {250, NULL, "", 550, NULL,
-				   "Error: access denied"},
-	[POSTEL_SERVER_EV_MAIL] = {250, "2.1.0", "Ok", 550, "5.7.1",
-				   "Error: sender rejected"},
-	[POSTEL_SERVER_EV_RCPT] = {250, "2.1.5", "Ok", 550, "5.1.1",
-				   "Error: recipient rejected"},
-	[POSTEL_SERVER_EV_DATA] = {354, NULL,
-				   "End data with <CR><LF>.<CR><LF>", 554,
-				   "5.5.0", "Error: transaction failed"},
-	[POSTEL_SERVER_EV_CHUNK] = {250, "2.0.0", "octets received", 554,
-				    "5.0.0", "Error: transaction failed"},
-	[POSTEL_SERVER_EV_MESSAGE] = {250, "2.0.0", "Ok: queued", 554,
-				      "5.0.0", "Error: transaction failed"},
-	[POSTEL_SERVER_EV_AUTH] = {235, "2.7.0", "Authentication successful",
-				   535, "5.7.8",
-				   "Authentication credentials invalid"},
-	[POSTEL_SERVER_EV_STARTTLS] = {220, "2.0.0", "Ready to start TLS", 454,
-				       "4.7.0",
-				       "TLS not available due to temporary "
-				       "reason"},
-	[POSTEL_SERVER_EV_VRFY] = {252, "2.5.0",
-				   "Cannot VRFY user, but will accept message "
-				   "and attempt delivery",
-				   550, "5.1.1", "Error: user unknown"},
-	[POSTEL_SERVER_EV_EXPN] = {252, "2.5.0", "Cannot EXPN list", 502,
-				   "5.5.1", "Error: command not implemented"},
-	[POSTEL_SERVER_EV_ETRN] = {250, "2.0.0", "Queuing started", 458,
-				   "4.0.0", "Unable to queue messages"},
-	[POSTEL_SERVER_EV_HELP] = {214, "2.0.0",
-				   "See RFC 5321 (https://www.rfc-editor.org/"
-				   "rfc/rfc5321)",
-				   502, "5.5.1", "Error: HELP not available"},
-	[POSTEL_SERVER_EV_UNKNOWN] = {500, "5.5.1",
-				      "Error: command not recognized", 500,
-				      "5.5.1", "Error: command not recognized"},
+	/* RFC 5321 §3.1, §4.2.3 (the hostname is put first) */
+	[POSTEL_SERVER_EV_CONNECT] = D(220, "", "ESMTP",
+				       554, "", "No SMTP service here"),
+	/* RFC 5321 §4.1.1.1 (no enhanced codes: RFC 2034 §3 (4)) */
+	[POSTEL_SERVER_EV_HELO] = D(250, "", "",
+				    550, "", "Error: access denied"),
+	/* RFC 3463: X.1.0 other address status, X.7.1 not authorized */
+	[POSTEL_SERVER_EV_MAIL] = D(250, "2.1.0", "Ok",
+				    550, "5.7.1", "Error: sender rejected"),
+	/* X.1.5 destination address valid, X.1.1 bad mailbox */
+	[POSTEL_SERVER_EV_RCPT] = D(250, "2.1.5", "Ok",
+				    550, "5.1.1", "Error: recipient rejected"),
+	/* RFC 5321 §4.2.2 354; 554 transaction failed */
+	[POSTEL_SERVER_EV_DATA] = D(354, "", "End data with <CR><LF>.<CR><LF>",
+				    554, "5.5.0", "Error: transaction failed"),
+	/* RFC 3030 §4.1: "250 <n> octets received" */
+	[POSTEL_SERVER_EV_CHUNK] = D(250, "2.0.0", "octets received",
+				     554, "5.0.0", "Error: transaction failed"),
+	/* RFC 5321 §4.2.5 */
+	[POSTEL_SERVER_EV_MESSAGE] = D(250, "2.0.0", "Ok: queued",
+				       554, "5.0.0",
+				       "Error: transaction failed"),
+	/* RFC 4954 §6 */
+	[POSTEL_SERVER_EV_AUTH] = D(235, "2.7.0", "Authentication successful",
+				    535, "5.7.8",
+				    "Authentication credentials invalid"),
+	/* RFC 3207 §4 */
+	[POSTEL_SERVER_EV_STARTTLS] = D(220, "2.0.0", "Ready to start TLS",
+					454, "4.7.0",
+					"TLS not available due to temporary "
+					"reason"),
+	/* RFC 5321 §3.5.3 */
+	[POSTEL_SERVER_EV_VRFY] = D(252, "2.5.0",
+				    "Cannot VRFY user, but will accept message "
+				    "and attempt delivery",
+				    550, "5.1.1", "Error: user unknown"),
+	[POSTEL_SERVER_EV_EXPN] = D(252, "2.5.0", "Cannot EXPN list",
+				    502, "5.5.1",
+				    "Error: command not implemented"),
+	/* RFC 1985 §5 */
+	[POSTEL_SERVER_EV_ETRN] = D(250, "2.0.0", "Queuing started",
+				    458, "4.0.0", "Unable to queue messages"),
+	/* RFC 5321 §4.1.1.8 */
+	[POSTEL_SERVER_EV_HELP] = D(214, "2.0.0",
+				    "See RFC 5321 (https://www.rfc-editor.org/"
+				    "rfc/rfc5321)",
+				    502, "5.5.1", "Error: HELP not available"),
+	/* RFC 5321 §4.2.4: 500 for an unrecognized command */
+	[POSTEL_SERVER_EV_UNKNOWN] = D(500, "5.5.1",
+				       "Error: command not recognized",
+				       500, "5.5.1",
+				       "Error: command not recognized"),
 };
 
 /* Positive codes each decision allows (RFC 5321 §4.3.2 and the
@@ -1976,6 +2079,31 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 	}
 }
 
+/* RFC 2920 §3.2 (5), (6): replies to EHLO, DATA, VRFY, EXPN, NOOP and
+ * unknown commands (and STARTTLS, AUTH, HELP, ETRN: group enders, and the
+ * greeting) are sent without waiting. */
+#define FLUSH_EVENTS                                                           \
+	(1u << POSTEL_SERVER_EV_HELO | 1u << POSTEL_SERVER_EV_DATA |           \
+	 1u << POSTEL_SERVER_EV_VRFY | 1u << POSTEL_SERVER_EV_EXPN |           \
+	 1u << POSTEL_SERVER_EV_UNKNOWN | 1u << POSTEL_SERVER_EV_STARTTLS |    \
+	 1u << POSTEL_SERVER_EV_AUTH | 1u << POSTEL_SERVER_EV_HELP |           \
+	 1u << POSTEL_SERVER_EV_ETRN | 1u << POSTEL_SERVER_EV_CONNECT)
+
+/* The reply to the pending decision is out: apply its effects. */
+static postel_status answered_with(srv *s, postel_server_event_type t,
+				   unsigned code)
+{
+	session *ss = &s->ss;
+	ss->pend = 0;
+	apply(s, t, code);
+	if ((FLUSH_EVENTS >> t & 1) && ss->wait == W_NONE)
+		ss->wait = W_FLUSH;
+	if (code == 421) /* RFC 5321 §3.8: 421 closes */
+		ss->closing = 1;
+	count_error(s, code);
+	return POSTEL_OK;
+}
+
 static postel_status answer(srv *s, unsigned code, const char *enh,
 			    const char *text, int negative)
 {
@@ -1984,6 +2112,17 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		return POSTEL_E_STATE;
 	postel_server_event_type t = (postel_server_event_type)ss->pend;
 	const defaults *d = &dflt[t];
+	if (code == 0 && !enh && !text && t != POSTEL_SERVER_EV_CONNECT &&
+	    t != POSTEL_SERVER_EV_HELO && t != POSTEL_SERVER_EV_CHUNK) {
+		/* the default reply: static text, nothing to check */
+		code = negative ? d->no_code : d->ok_code;
+		if (!(negative ? put_line(s, code, d->no_enh, d->no_en,
+					  d->no_text, d->no_tn, 0)
+			       : put_line(s, code, d->ok_enh, d->ok_en,
+					  d->ok_text, d->ok_tn, 0)))
+			return POSTEL_E_LIMIT;
+		return answered_with(s, t, code);
+	}
 	if (negative) {
 		if (code == 0)
 			code = d->no_code;
@@ -2011,6 +2150,8 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 			      : code >= 400 ? "4.0.0"
 					    : "2.0.0";
 	}
+	if (enh && !enh[0])
+		enh = NULL;
 	if (dflt_text) {
 		text = neg ? (code == d->no_code ? d->no_text : "Error")
 			   : d->ok_text;
@@ -2072,32 +2213,7 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		memcpy(s->helo, s->in + ss->pend_off, an);
 		ss->helo_n = (uint8_t)an;
 	}
-	ss->pend = 0;
-	apply(s, t, code);
-	/* RFC 2920 §3.2 (5), (6): replies to EHLO, DATA, VRFY, EXPN, NOOP,
-	 * unknown commands (and STARTTLS, AUTH: group enders) are sent
-	 * without waiting */
-	switch (t) {
-	case POSTEL_SERVER_EV_HELO:
-	case POSTEL_SERVER_EV_DATA:
-	case POSTEL_SERVER_EV_VRFY:
-	case POSTEL_SERVER_EV_EXPN:
-	case POSTEL_SERVER_EV_UNKNOWN:
-	case POSTEL_SERVER_EV_STARTTLS:
-	case POSTEL_SERVER_EV_AUTH:
-	case POSTEL_SERVER_EV_HELP:
-	case POSTEL_SERVER_EV_ETRN:
-	case POSTEL_SERVER_EV_CONNECT:
-		if (ss->wait == W_NONE)
-			ss->wait = W_FLUSH;
-		break;
-	default:
-		break;
-	}
-	if (code == 421) /* RFC 5321 §3.8: 421 closes */
-		ss->closing = 1;
-	count_error(s, code);
-	return POSTEL_OK;
+	return answered_with(s, t, code);
 }
 
 postel_status postel_server_accept(postel_server *ps)

@@ -1592,6 +1592,7 @@ Suite *suite_data(void)
 	vec_load(&data_vecs, "data");
 	vec_load(&bdat_vecs, "bdat");
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tv, 600);
 	tcase_add_loop_test(tv, data_vector, 0, (int)data_vecs.n);
 	tcase_add_loop_test(tv, bdat_vector, 0, (int)bdat_vecs.n);

@@ -759,10 +759,11 @@ static const char *take(eng *e)
 	size_t n;
 	const unsigned char *p = postel_server_send_buf(&e->s, &n);
 	ck_assert_uint_lt(n, sizeof buf);
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	if (n)
+	if (n) {
+		memcpy(buf, p, n);
 		postel_server_send_ack(&e->s, n);
+	}
+	buf[n] = '\0';
 	return buf;
 }
 
@@ -1375,6 +1376,133 @@ START_TEST(trace_from_server)
 }
 END_TEST
 
+/* Every command in every state: the first reply code (accept-all
+ * application). RFC 5321 §4.1.4 / §4.3.2 sequencing, RFC 3207, RFC 4954,
+ * RFC 3030, RFC 2033 §4.1, RFC 5321 §3.1 (refused session). */
+static const char *const matrix_cmds[] = {
+	"HELO c",      "EHLO c",        "LHLO c",       "MAIL FROM:<a@b>",
+	"RCPT TO:<c@d>", "DATA",        "BDAT 1 LAST\r\nx", "RSET",
+	"VRFY x",      "EXPN x",        "HELP",         "NOOP",
+	"QUIT",        "STARTTLS",      "AUTH PLAIN AHRlc3QAc2VjcmV0",
+	"ETRN x",      "XYZZY",
+};
+
+static const struct {
+	const char *name;
+	const char *setup; /* commands run first (accepted) */
+	unsigned flags;    /* 1: LMTP, 2: refuse the connection with 554 */
+	unsigned code[17]; /* expected first reply, per matrix_cmds */
+} matrix[] = {
+	{"greeted", "", 0,
+	 {250, 250, 500, 503, 503, 503, 503, 250, 252, 252, 214, 250, 221,
+	  503, 503, 503, 500}},
+	{"helo", "HELO c\r\n", 0,
+	 {250, 250, 500, 250, 503, 503, 503, 250, 252, 252, 214, 250, 221,
+	  503, 503, 503, 500}},
+	{"ehlo", "EHLO c\r\n", 0,
+	 {250, 250, 500, 250, 503, 503, 503, 250, 252, 252, 214, 250, 221,
+	  220, 235, 250, 500}},
+	{"mail", "EHLO c\r\nMAIL FROM:<a@b>\r\n", 0,
+	 {250, 250, 500, 503, 250, 503, 503, 250, 252, 252, 214, 250, 221,
+	  503, 503, 250, 500}},
+	{"rcpt", "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n", 0,
+	 {250, 250, 500, 503, 250, 354, 250, 250, 252, 252, 214, 250, 221,
+	  503, 503, 250, 500}},
+	{"bdat-open",
+	 "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 1\r\nx", 0,
+	 {250, 250, 500, 503, 503, 503, 250, 250, 252, 252, 214, 250, 221,
+	  503, 503, 250, 500}},
+	{"authenticated", "EHLO c\r\nAUTH PLAIN AHRlc3QAc2VjcmV0\r\n", 0,
+	 {250, 250, 500, 250, 503, 503, 503, 250, 252, 252, 214, 250, 221,
+	  220, 503, 250, 500}},
+	{"refused", "", 2,
+	 {503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 221,
+	  503, 503, 503, 503}},
+	{"lmtp", "LHLO c\r\n", 1,
+	 {500, 500, 250, 250, 503, 503, 503, 250, 252, 252, 214, 250, 221,
+	  220, 235, 250, 500}},
+};
+
+/* Feed `in`, answer every decision with accept, return all output. */
+static const char *matrix_run(eng *e, const char *in)
+{
+	static char out[8192];
+	size_t on = 0, off = 0, len = strlen(in);
+	postel_server_event ev;
+	for (int guard = 0; guard < 10000; guard++) {
+		size_t n;
+		const unsigned char *p = postel_server_send_buf(&e->s, &n);
+		if (n) {
+			ck_assert_uint_lt(on + n, sizeof out);
+			memcpy(out + on, p, n);
+			on += n;
+			postel_server_send_ack(&e->s, n);
+		}
+		if (postel_server_next(&e->s, &ev)) {
+			if (ev.decide)
+				ck_assert_int_eq(postel_server_accept(&e->s),
+						 POSTEL_OK);
+			continue;
+		}
+		unsigned st = postel_server_state(&e->s);
+		if (st & POSTEL_TLS) {
+			postel_server_tls_started(&e->s);
+			continue;
+		}
+		if (st & (POSTEL_WRITE | POSTEL_DECIDE))
+			continue;
+		if (!(st & POSTEL_READ) || off == len)
+			break;
+		/* one line at a time (a client that waits) */
+		const char *lf = memchr(in + off, '\n', len - off);
+		size_t k = lf ? (size_t)(lf - (in + off)) + 1 : len - off;
+		unsigned char *dst = postel_server_recv_buf(&e->s, &n);
+		ck_assert_uint_ge(n, k);
+		memcpy(dst, in + off, k);
+		postel_server_recv_ack(&e->s, k);
+		off += k;
+	}
+	out[on] = '\0';
+	return out;
+}
+
+START_TEST(command_state_matrix)
+{
+	postel_server_config c;
+	cfg_default(&c);
+	c.extensions |= POSTEL_SERVER_EXT_STARTTLS | POSTEL_SERVER_EXT_AUTH |
+			POSTEL_SERVER_EXT_ETRN;
+	c.auth_mechanisms = "PLAIN";
+	const size_t ncmd = sizeof matrix_cmds / sizeof *matrix_cmds;
+	for (size_t si = 0; si < sizeof matrix / sizeof *matrix; si++) {
+		for (size_t ci = 0; ci < ncmd; ci++) {
+			static eng e;
+			postel_server_config cc = c;
+			if (matrix[si].flags & 1)
+				cc.flags |= POSTEL_SERVER_LMTP;
+			eng_init(&e, &cc);
+			postel_server_event ev;
+			expect_ev(&e, &ev, POSTEL_SERVER_EV_CONNECT);
+			if (matrix[si].flags & 2)
+				postel_server_reject(&e.s, 554, NULL, NULL);
+			else
+				postel_server_accept(&e.s);
+			take(&e);
+			matrix_run(&e, matrix[si].setup);
+			char cmd[128];
+			snprintf(cmd, sizeof cmd, "%s\r\n", matrix_cmds[ci]);
+			const char *out = matrix_run(&e, cmd);
+			unsigned got = (unsigned)strtoul(out, NULL, 10);
+			ck_assert_msg(got == matrix[si].code[ci],
+				      "state %s, command %s: got %u, expected "
+				      "%u (%s)",
+				      matrix[si].name, matrix_cmds[ci], got,
+				      matrix[si].code[ci], out);
+		}
+	}
+}
+END_TEST
+
 START_TEST(event_names)
 {
 	ck_assert_str_eq(postel_server_event_name(POSTEL_SERVER_EV_CONNECT),
@@ -1406,9 +1534,11 @@ Suite *suite_server(void)
 	tcase_add_test(tc, no_allocation);
 	tcase_add_test(tc, trace_from_server);
 	tcase_add_test(tc, event_names);
+	tcase_add_test(tc, command_state_matrix);
 	suite_add_tcase(s, tc);
 
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tv, 600);
 	load_vectors();
 	tcase_add_loop_test(tv, vector, 0, (int)vectors.n);

@@ -15,10 +15,19 @@
  * | postel/violation.h | every detectable RFC deviation: stable ids, names,|
  * |                    | RFC sections, fatality; bounded violation lists   |
  * | postel/version.h   | POSTEL_VERSION, POSTEL_VERSION_NUM, postel_version|
+ * | postel/command.h   | command line parser (RFC 5321 §4.1): verb, path,  |
+ * |                    | typed MAIL/RCPT parameters, SASL response lines   |
+ * | postel/data.h      | DATA decoder (dot-unstuffing, smuggling-safe end  |
+ * |                    | of data), DATA encoder, BDAT framing (RFC 3030)   |
+ * | postel/reply.h     | streaming reply parser (RFC 5321 §4.2, RFC 3463   |
+ * |                    | enhanced codes, multi-line replies)               |
+ * | postel/ehlo.h      | EHLO reply -> capability set (SIZE, AUTH, LIMITS, |
+ * |                    | unknown keywords kept)                            |
  * | postel/engine.h    | what both engines share: state bits (READ, WRITE, |
  * |                    | DECIDE, TLS, CLOSED), RFC 5321 §4.5.3.2 timeouts  |
  * | postel/server.h    | postel_server: a whole SMTP/ESMTP/LMTP server     |
  * |                    | session as a state machine; decision events       |
+ * | postel/client.h    | postel_client: a whole SMTP/LMTP client session   |
  * | postel/trace.h     | Received: and Return-Path: fields (RFC 5321 §4.4, |
  * |                    | RFC 3848 / RFC 6531 "with" keywords)              |
  *
@@ -75,8 +84,13 @@
 #ifndef POSTEL_POSTEL_H
 #define POSTEL_POSTEL_H
 
+#include "postel/client.h"
+#include "postel/command.h"
 #include "postel/common.h"
+#include "postel/data.h"
+#include "postel/ehlo.h"
 #include "postel/engine.h"
+#include "postel/reply.h"
 #include "postel/server.h"
 #include "postel/trace.h"
 #include "postel/version.h"

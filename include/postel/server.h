@@ -157,10 +157,12 @@ typedef struct postel_server_config {
 	 * it). */
 	uint32_t max_recipients;
 	/** Most transactions per session (LIMITS MAILMAX, RFC 9422); 0: no
-	 * limit and not advertised. A MAIL past it gets 452 4.5.3. */
+	 * limit and not advertised. A MAIL past it gets 452 4.5.3 (the
+	 * client may go on in a new session). */
 	uint32_t max_transactions;
-	/** Error replies (4xx/5xx to commands) after which the engine sends
-	 * 421 4.7.0 and closes. Default 20. */
+	/** Protocol error replies (500-504, 553, 555: the client's mistakes,
+	 * not policy refusals) after which the engine sends 421 4.7.0 and
+	 * closes. Default 20. */
 	uint32_t max_errors;
 	/** Longest command line in octets incl. CRLF (RFC 5321 §4.5.3.1.4).
 	 * Default 512. MAIL and RCPT lines may be longer by what their
@@ -207,21 +209,31 @@ POSTEL_EXTERN void postel_server_config_default(postel_server_config *c);
  */
 typedef enum postel_server_event_type {
 	POSTEL_SERVER_EV_NONE = 0,
-	/** decide: a client connected. accept: "220 <host> ESMTP" (LMTP:
-	 * "LMTP"). reject: 554 (RFC 5321 §3.1: then 503 to everything but
-	 * QUIT); 521 (RFC 7504 §3: then 521 to everything but QUIT); 421
-	 * (close at once). The engine puts the hostname first (§4.3.1). */
+	/** decide: a client connected (always the first event). accept:
+	 * "220 <host> ESMTP" (LMTP: "LMTP"). reject: 554 "No SMTP service
+	 * here" (RFC 5321 §3.1: then 503 5.5.1 to everything but QUIT); 521
+	 * (RFC 7504 §3: then 521 5.3.2 to everything but QUIT); 421 (closes
+	 * once sent). Only 220, 554, 521 and 421 are allowed. The engine
+	 * puts the hostname first (§4.3.1); no enhanced code (RFC 2034 §3). */
 	POSTEL_SERVER_EV_CONNECT = 1,
 	/** decide: HELO, EHLO or LHLO (`esmtp` says EHLO/LHLO; `arg` is the
-	 * client's domain or address literal). accept: 250 and, for
-	 * EHLO/LHLO, the extension list. reject: 550 5.7.1. */
+	 * client's domain or address literal). Any open transaction has
+	 * been dropped already (RFC 5321 §4.1.4). accept: "250 <host>" and,
+	 * for EHLO/LHLO, the extension list (RFC 5321 §4.1.1.1); a 250
+	 * reply's text goes after the hostname on the first line. reject:
+	 * 550 "Error: access denied" (the session is then not greeted). No
+	 * enhanced codes on these replies (RFC 2034 §3). */
 	POSTEL_SERVER_EV_HELO = 2,
 	/** decide: MAIL FROM with a valid reverse-path and parameters the
-	 * session allows (`cmd` has them all; `arg` is the path without
-	 * brackets, empty for <>). accept: 250 2.1.0; reject: 550 5.7.1. */
+	 * session allows (`cmd` has them all: SIZE, BODY, DSN, AUTH=,
+	 * SMTPUTF8, REQUIRETLS, ...; parameters of the config's extra
+	 * keywords in cmd->ext). `arg` is the mailbox (empty for <>).
+	 * accept: 250 2.1.0 (opens the transaction); reject: 550 5.7.1. */
 	POSTEL_SERVER_EV_MAIL = 3,
-	/** decide: RCPT TO (`cmd`, `arg` as for MAIL). accept: 250 2.1.5;
-	 * reject: 550 5.1.1. `index`: recipients accepted so far. */
+	/** decide: RCPT TO (`cmd`, `arg` as for MAIL; "Postmaster" for
+	 * <Postmaster>). accept: 250 2.1.5 (or reply 251); reject: 550
+	 * 5.1.1 (556 for a domain that accepts no mail, RFC 7504 §4).
+	 * `index`: recipients accepted so far. */
 	POSTEL_SERVER_EV_RCPT = 4,
 	/** decide: DATA with at least one accepted recipient. accept: 354;
 	 * reject: 554 5.5.0 (the transaction stays open). */
@@ -234,7 +246,9 @@ typedef enum postel_server_event_type {
 	POSTEL_SERVER_EV_CONTENT = 6,
 	/** decide: a BDAT chunk without LAST was received (RFC 3030 §2).
 	 * `size`: chunk octets; accept: "250 2.0.0 <n> octets received";
-	 * reject fails the transaction (later chunks: 503). */
+	 * reject fails the transaction (later chunks are read and discarded
+	 * and get 503 until RSET). When the engine refuses the chunk itself
+	 * (the message passed max_size: `code` 552) it is notify. */
 	POSTEL_SERVER_EV_CHUNK = 7,
 	/** End of message (CRLF.CRLF, or the BDAT LAST chunk). `size`:
 	 * content octets. `verdict` (postel_data_verdict): 0 when the
@@ -244,8 +258,10 @@ typedef enum postel_server_event_type {
 	 * answered with that recipient's reply. With a nonzero verdict
 	 * (size over limit, bare CR/LF, ...) it is notify: the engine sends
 	 * `code` (552 5.3.4, 554 5.6.0) itself (to every recipient in
-	 * LMTP) and the message must be discarded. The transaction ends
-	 * after the (last) MESSAGE event. */
+	 * LMTP) and the message must be discarded. `violations`: what the
+	 * content broke (data-bare-lf, data-fake-end, ...), on the first
+	 * MESSAGE event of a message. The transaction ends after the last
+	 * MESSAGE event (RFC 5321 §4.1.1.4). */
 	POSTEL_SERVER_EV_MESSAGE = 8,
 	/** decide: SASL step (RFC 4954). step 0 is the AUTH command: `arg`
 	 * the mechanism (one of auth_mechanisms, upper or lower case as
@@ -256,13 +272,17 @@ typedef enum postel_server_event_type {
 	 * reject (535 5.7.8, RFC 4954 §6). `data` points into the input
 	 * buffer (decoded in place). */
 	POSTEL_SERVER_EV_AUTH = 9,
-	/** notify: the client cancelled the SASL exchange with "*" or sent a
-	 * response that is not base64; the engine answered 501 (5.0.0 /
-	 * 5.5.2, RFC 4954 §4). */
+	/** notify: the SASL exchange ended without a decision: the client
+	 * cancelled with "*" (the engine answered 501 5.7.0), sent a
+	 * response that is not base64 (501 5.5.2) or a line longer than
+	 * max_auth_line (500 5.5.6), RFC 4954 §4. */
 	POSTEL_SERVER_EV_AUTH_ABORT = 10,
-	/** decide: STARTTLS (offered, not under TLS, no parameters, outside
-	 * a transaction). accept: 220 2.0.0, then state TLS once sent;
-	 * reject: 454 4.7.0 (RFC 3207 §4). */
+	/** decide: STARTTLS (offered, after EHLO, not under TLS, no
+	 * parameters, outside a transaction; otherwise the engine answers
+	 * 502/503/501). accept: "220 2.0.0 Ready to start TLS", then state
+	 * TLS once it is sent; whatever the client sent after the STARTTLS
+	 * line is discarded and reported (a VIOLATION event). reject: 454
+	 * 4.7.0 (RFC 3207 §4). */
 	POSTEL_SERVER_EV_STARTTLS = 11,
 	/** decide: VRFY `arg`. accept: 252 2.5.0 (RFC 5321 §3.5.3); reply
 	 * 250/251 for real answers; reject: 550 5.1.1. */
@@ -275,17 +295,20 @@ typedef enum postel_server_event_type {
 	/** decide: HELP [`arg`]. accept: 214 2.0.0 with a pointer to RFC
 	 * 5321; reply 214 with your own text (lines split at '\n'). */
 	POSTEL_SERVER_EV_HELP = 15,
-	/** decide: a command line with an unknown verb (`arg` is the verb).
-	 * accept and reject: 500 5.5.2 (RFC 5321 §4.2.4); reply anything
-	 * else to implement a private command. */
+	/** decide: a command line with an unknown verb (`arg` is the verb;
+	 * `violations` has unknown-verb). accept and reject: 500 5.5.1
+	 * "command not recognized" (RFC 5321 §4.2.4); reply a 2xx code to
+	 * implement a private command (XCLIENT, ...). */
 	POSTEL_SERVER_EV_UNKNOWN = 16,
-	/** notify: an open mail transaction was dropped: RSET, a new
-	 * HELO/EHLO, a failed BDAT chunk, or the end of the session in the
-	 * middle of it. Discard what was kept for it. */
+	/** notify: RSET dropped an open mail transaction (RFC 5321
+	 * §4.1.1.5): discard what was kept for it. (A transaction also ends
+	 * at a HELO event and when the session closes.) */
 	POSTEL_SERVER_EV_RESET = 17,
 	/** notify: the client deviated from the RFCs and no other event
-	 * carries it: a command the engine refused itself (`cmd`, `line`),
-	 * input before the greeting or unsolicited pipelining, bytes after
+	 * carries it: a command the engine answered itself (`cmd`, `line`:
+	 * syntax errors 500/501/553/555, bad sequence 503, parameters not
+	 * offered, line too long 500 5.5.6, ...), input before the greeting
+	 * or unsolicited pipelining (`data`: the early bytes), bytes after
 	 * STARTTLS (`data`: the discarded bytes). `violations` says what. */
 	POSTEL_SERVER_EV_VIOLATION = 18
 } postel_server_event_type;
@@ -418,9 +441,20 @@ POSTEL_EXTERN postel_status postel_server_init(postel_server *s,
  * (clears sticky errors). Returns POSTEL_OK or POSTEL_E_ARGUMENT. */
 POSTEL_EXTERN postel_status postel_server_reset(postel_server *s);
 
-/** POSTEL_READ | WRITE | DECIDE | TLS | CLOSED (engine.h), derived from
- * the buffers and the session; never changes anything. CLOSED is raised
- * only once all output was sent. */
+/**
+ * POSTEL_READ | WRITE | DECIDE | TLS | CLOSED (engine.h), derived from the
+ * buffers and the session; never changes anything.
+ *   DECIDE  call postel_server_next(): an event is pending, or received
+ *           input waits to be processed (processing happens only there);
+ *   WRITE   replies wait to be sent and the engine has nothing else to do
+ *           first (batching, RFC 2920 §3.2), or a reply must go out now
+ *           (EHLO, DATA, NOOP, ...: RFC 2920 §3.2 (5)), or the output
+ *           buffer is full;
+ *   TLS     STARTTLS was accepted and its 220 sent: run the handshake;
+ *   READ    the engine needs more input;
+ *   CLOSED  the session is over and all output was sent (CLOSED is never
+ *           raised with other bits).
+ */
 POSTEL_EXTERN unsigned postel_server_state(const postel_server *s);
 
 /** Room for received bytes: the pointer and `*len` (0 when no input can
@@ -430,9 +464,10 @@ POSTEL_EXTERN unsigned postel_server_state(const postel_server *s);
 POSTEL_EXTERN unsigned char *postel_server_recv_buf(const postel_server *s,
 						    size_t *len);
 
-/** `len` bytes were written at postel_server_recv_buf(). Processes them
- * as far as possible (events, replies). Invalidates the spans of earlier
- * events. Returns POSTEL_OK; POSTEL_E_ARGUMENT when `len` exceeds the
+/** `len` bytes were written at postel_server_recv_buf(). They are
+ * processed by the next postel_server_next() calls (state DECIDE). Input
+ * taken before the greeting was sent is an early talker (RFC 5321
+ * §4.3.1). Returns POSTEL_OK; POSTEL_E_ARGUMENT when `len` exceeds the
  * room; POSTEL_E_CLOSED after the session ended (bytes ignored). */
 POSTEL_EXTERN postel_status postel_server_recv_ack(postel_server *s,
 						   size_t len);
@@ -529,8 +564,9 @@ POSTEL_EXTERN postel_timeout postel_server_timeout(const postel_server *s);
 POSTEL_EXTERN postel_status postel_server_timed_out(postel_server *s);
 
 /** The application shuts the session down (server stopping): sends
- * "421 4.3.2 <host> Service shutting down" (RFC 5321 §3.8) and closes.
- * A pending decision is dropped. Returns POSTEL_OK. */
+ * "421 4.3.2 <host> Service shutting down" (RFC 5321 §3.8) and closes
+ * (a message in progress is dropped). A pending decision is dropped.
+ * Returns POSTEL_OK. */
 POSTEL_EXTERN postel_status postel_server_shutdown(postel_server *s);
 
 /** Why the session closed or failed: POSTEL_OK while running and after
