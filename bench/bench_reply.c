@@ -47,8 +47,8 @@ static void build(void)
 }
 
 /* Parse every reply of `s`; returns the number of replies. */
-BENCH_KERNEL uint64_t kernel_reply_parse(postel_reply_parser *p,
-					 const char *s, size_t n)
+BENCH_KERNEL uint64_t kernel_reply_parse(postel_reply_parser *p, const char *s,
+					 size_t n)
 {
 	postel_span lines[16];
 	postel_reply r;
@@ -58,7 +58,8 @@ BENCH_KERNEL uint64_t kernel_reply_parse(postel_reply_parser *p,
 		size_t used;
 		r.lines = lines;
 		r.num_lines = 16;
-		if (postel_reply_parse(p, s + off, n - off, &r, &used) != POSTEL_OK)
+		if (postel_reply_parse(p, s + off, n - off, &r, &used) !=
+		    POSTEL_OK)
 			abort();
 		off += used;
 		replies++;
@@ -127,7 +128,8 @@ static void run_ehlo(const char *name)
 	postel_reply_parser_init(&p, NULL);
 	r.lines = lines;
 	r.num_lines = 16;
-	if (postel_reply_parse(&p, ehlo, sizeof ehlo - 1, &r, &used) != POSTEL_OK)
+	if (postel_reply_parse(&p, ehlo, sizeof ehlo - 1, &r, &used) !=
+	    POSTEL_OK)
 		abort();
 	e.mechs = mechs;
 	e.num_mechs = 8;
@@ -152,7 +154,8 @@ static void run_ehlo(const char *name)
 }
 
 const bench_entry bench_reply_list[] = {
-	{"reply", "reply parser: realistic SMTP session reply stream", run_reply},
+	{"reply", "reply parser: realistic SMTP session reply stream",
+	 run_reply},
 	{"ehlo", "EHLO capability parse of a 12-line reply", run_ehlo},
 	{0, 0, 0},
 };

@@ -114,14 +114,22 @@ static void message_end(server_app *a, postel_server *s,
 	postel_server_accept(s);
 }
 
-void server_app_event(server_app *a, postel_server *s,
-		      const postel_server_event *ev)
+/* One event: answer it on `s` when the engine waits for a decision. */
+static void handle(server_app *a, postel_server *s,
+		   const postel_server_event *ev)
 {
 	if (a->verbose)
 		fprintf(stderr, "session %lu: %s%s %.*s\n", a->id,
 			postel_server_event_name(ev->type),
 			ev->decide ? " (decide)" : "", (int)ev->line.n,
 			ev->line.p);
+	/* What the client did wrong, whether the engine refused it or (in
+	 * lenient mode) let it pass. */
+	for (unsigned i = 0; i < ev->violations.n; i++) {
+		postel_violation v = (postel_violation)ev->violations.id[i];
+		fprintf(stderr, "session %lu: client violation %s (%s)\n",
+			a->id, postel_violation_name(v), postel_violation_rfc(v));
+	}
 	switch (ev->type) {
 	case POSTEL_SERVER_EV_MAIL:
 		/* A transaction opens: start a message file for its content
@@ -151,18 +159,10 @@ void server_app_event(server_app *a, postel_server *s,
 			maildir_abort(a->store, &a->msg);
 		return;
 	case POSTEL_SERVER_EV_RESET:
-		/* RSET, a new EHLO, a failed transaction, a lost client:
+		/* RSET, a new EHLO, a failed BDAT chunk, a lost client:
 		 * nothing of this transaction is kept. */
 		if (a->store != NULL)
 			maildir_abort(a->store, &a->msg);
-		return;
-	case POSTEL_SERVER_EV_VIOLATION:
-		for (unsigned i = 0; i < ev->violations.n; i++) {
-			postel_violation v = (postel_violation)ev->violations.id[i];
-			fprintf(stderr, "session %lu: client violation %s (%s)\n",
-				a->id, postel_violation_name(v),
-				postel_violation_rfc(v));
-		}
 		return;
 	default:
 		/* CONNECT, HELO, RCPT, DATA, CHUNK, VRFY, ...: accept, with
@@ -177,7 +177,7 @@ unsigned server_app_events(server_app *a, postel_server *s)
 {
 	postel_server_event ev;
 	while (postel_server_next(s, &ev))
-		server_app_event(a, s, &ev);
+		handle(a, s, &ev);
 	return postel_server_state(s);
 }
 

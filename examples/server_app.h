@@ -4,7 +4,7 @@
  * The engine asks; the application answers. This file is everything the
  * examples' "MTA" decides, and it is the same whatever the I/O model:
  * server_epoll.c, server_libuv.c and server_uring.c only move bytes and
- * keep time, then hand each event they pull to server_app_event().
+ * keep time, and let server_app_events() pull and answer the events.
  *
  * Policy of this toy MTA: accept every connection, sender and recipient;
  * store each message in a Maildir (tools/maildir.h: written in tmp/,
@@ -63,13 +63,9 @@ unsigned server_app_timeout(const server_options *o, postel_timeout t);
 void server_app_init(server_app *a, maildir *store, unsigned long id,
 		     int verbose);
 
-/** Handle one event pulled with postel_server_next(), answering it on
- * `s` when the engine waits for a decision. */
-void server_app_event(server_app *a, postel_server *s,
-		      const postel_server_event *ev);
-
-/** Pull every event the engine has now and handle it (server_app_event);
- * returns postel_server_state() afterwards. */
+/** Pull every event the engine has now (postel_server_next()) and
+ * handle it, answering the decisions at once; returns
+ * postel_server_state() afterwards, which says what the I/O should do. */
 unsigned server_app_events(server_app *a, postel_server *s);
 
 /** The timer the engine named fired: log it and tell the engine, which

@@ -7,7 +7,7 @@ secs=${1:-30}; shift || true
 src=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${POSTEL_AFL_BUILD:-$src/build-afl}
 if [ ! -f "$bdir/build.ninja" ]; then
-  CC=afl-clang-fast meson setup "$bdir" "$src" -Dfuzz_engine=afl -Dtests=false \
+  CC=afl-clang-fast meson setup "$bdir" "$src" -Dfuzz_engine=afl -Dtests=false -Dragel_codegen=T1 \
     -Dtools=false -Dbench=false -Dexamples=false --buildtype=debugoptimized >/dev/null
 fi
 ninja -C "$bdir" >/dev/null

@@ -62,23 +62,27 @@ static void one(const postel_reply *r, uint32_t lenient, size_t mcap,
 	if (sa == POSTEL_INVALID)
 		check(a.violations.n > 0, "INVALID names a violation");
 	check(a.caps == b.caps && a.size == b.size &&
-	      a.deliverby_min == b.deliverby_min &&
-	      a.futurerelease_interval == b.futurerelease_interval &&
-	      a.limit_rcptmax == b.limit_rcptmax &&
-	      a.limit_mailmax == b.limit_mailmax &&
-	      a.limit_rcptdomainmax == b.limit_rcptdomainmax &&
-	      a.mech_count == b.mech_count && a.unknown_count == b.unknown_count &&
-	      span_eq(a.domain, b.domain) && span_eq(a.greeting, b.greeting) &&
-	      span_eq(a.mt_priority_policy, b.mt_priority_policy) &&
-	      span_eq(a.futurerelease_datetime, b.futurerelease_datetime) &&
-	      a.violations.n == b.violations.n &&
-	      memcmp(a.violations.id, b.violations.id,
-		     a.violations.n * sizeof a.violations.id[0]) == 0,
+		      a.deliverby_min == b.deliverby_min &&
+		      a.futurerelease_interval == b.futurerelease_interval &&
+		      a.limit_rcptmax == b.limit_rcptmax &&
+		      a.limit_mailmax == b.limit_mailmax &&
+		      a.limit_rcptdomainmax == b.limit_rcptdomainmax &&
+		      a.mech_count == b.mech_count &&
+		      a.unknown_count == b.unknown_count &&
+		      span_eq(a.domain, b.domain) &&
+		      span_eq(a.greeting, b.greeting) &&
+		      span_eq(a.mt_priority_policy, b.mt_priority_policy) &&
+		      span_eq(a.futurerelease_datetime,
+			      b.futurerelease_datetime) &&
+		      a.violations.n == b.violations.n &&
+		      memcmp(a.violations.id, b.violations.id,
+			     a.violations.n * sizeof a.violations.id[0]) == 0,
 	      "results independent of the arrays");
 	check(a.caps < (1u << 18), "known bits only");
 	check(b.num_mechs == (b.mech_count < mcap ? b.mech_count : mcap),
 	      "stored mechanisms");
-	check(b.num_unknown == (b.unknown_count < ucap ? b.unknown_count : ucap),
+	check(b.num_unknown ==
+		      (b.unknown_count < ucap ? b.unknown_count : ucap),
 	      "stored unknowns");
 	check(a.num_mechs == (a.mech_count < 64 ? a.mech_count : 64),
 	      "stored mechanisms, big array");
@@ -92,18 +96,21 @@ static void one(const postel_reply *r, uint32_t lenient, size_t mcap,
 		check(span_eq(b.mechs[i], a.mechs[i]), "same first mechanisms");
 	for (size_t i = 0; i < b.num_unknown; i++)
 		check(span_eq(b.unknown[i].keyword, a.unknown[i].keyword) &&
-		      span_eq(b.unknown[i].params, a.unknown[i].params),
+			      span_eq(b.unknown[i].params, a.unknown[i].params),
 		      "same first unknowns");
 	for (size_t i = 0; i < a.num_mechs; i++) {
 		char name[32];
 		inside(a.mechs[i], r);
-		check(a.mechs[i].n >= 1 && a.mechs[i].n <= 20, "mechanism length");
+		check(a.mechs[i].n >= 1 && a.mechs[i].n <= 20,
+		      "mechanism length");
 		memcpy(name, a.mechs[i].p, a.mechs[i].n);
 		name[a.mechs[i].n] = '\0';
-		check(postel_ehlo_has_mech(&a, name), "has_mech finds a mechanism");
+		check(postel_ehlo_has_mech(&a, name),
+		      "has_mech finds a mechanism");
 		for (size_t j = 0; j < i; j++)
 			check(a.mechs[j].n != a.mechs[i].n ||
-			      strncasecmp(a.mechs[j].p, a.mechs[i].p, a.mechs[i].n) != 0,
+				      strncasecmp(a.mechs[j].p, a.mechs[i].p,
+						  a.mechs[i].n) != 0,
 			      "mechanisms are distinct");
 	}
 	for (size_t i = 0; i < a.num_unknown; i++) {
@@ -134,8 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		postel_status st;
 		r.lines = lines;
 		r.num_lines = POSTEL_REPLY_MAX_LINES;
-		st = postel_reply_parse(&p, (const char *)data + off, size - off,
-					&r, &used);
+		st = postel_reply_parse(&p, (const char *)data + off,
+					size - off, &r, &used);
 		if (st != POSTEL_OK && st != POSTEL_INVALID)
 			break;
 		if (r.code == 250)

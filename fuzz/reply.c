@@ -76,12 +76,14 @@ static void record(run *u, const postel_reply_config *c, size_t cap,
 	check(used >= 4 && used <= len, "consumed");
 	check(used <= c->max_reply, "max_reply");
 	check(r->raw.p == b && r->raw.n == used, "raw span");
-	check(r->line_count >= 1 && r->line_count <= c->max_lines, "line count");
+	check(r->line_count >= 1 && r->line_count <= c->max_lines,
+	      "line count");
 	check(r->num_lines == (r->line_count < cap ? r->line_count : cap),
 	      "stored lines");
 	check(r->code == r->digit[0] * 100u + r->digit[1] * 10u + r->digit[2],
 	      "code digits");
-	check(r->digit[0] <= 9 && r->digit[1] <= 9 && r->digit[2] <= 9, "digits");
+	check(r->digit[0] <= 9 && r->digit[1] <= 9 && r->digit[2] <= 9,
+	      "digits");
 	if (st == POSTEL_OK)
 		check(r->digit[0] >= 2 && r->digit[0] <= 5 && r->digit[1] <= 5,
 		      "code in range when OK");
@@ -95,9 +97,11 @@ static void record(run *u, const postel_reply_config *c, size_t cap,
 	x.enh_subject = r->enh_subject;
 	x.enh_detail = r->enh_detail;
 	if (r->enhanced.n) {
-		check(r->enhanced.p >= b && r->enhanced.p + r->enhanced.n <= b + used,
+		check(r->enhanced.p >= b &&
+			      r->enhanced.p + r->enhanced.n <= b + used,
 		      "enhanced span inside the reply");
-		check(r->enh_class == 2 || r->enh_class == 4 || r->enh_class == 5,
+		check(r->enh_class == 2 || r->enh_class == 4 ||
+			      r->enh_class == 5,
 		      "enhanced class");
 		check(r->enh_subject <= 999 && r->enh_detail <= 999,
 		      "enhanced fields");
@@ -136,7 +140,8 @@ static void parse(run *u, const postel_reply_config *c, size_t cap,
 		size_t chunk = n - pos;
 		if (split) {
 			rnd = rnd * 1103515245u + 12345u;
-			chunk = 1 + (rnd >> 16) % (split & 0x3f ? (split & 0x3f) : 1);
+			chunk = 1 + (rnd >> 16) %
+					    (split & 0x3f ? (split & 0x3f) : 1);
 			if (chunk > n - pos)
 				chunk = n - pos;
 		}
@@ -159,7 +164,8 @@ static void parse(run *u, const postel_reply_config *c, size_t cap,
 			if (st != POSTEL_NEED_MORE)
 				record(u, c, cap, st, b, have, &r, used, off);
 			else {
-				check(used == 0, "nothing consumed while incomplete");
+				check(used == 0,
+				      "nothing consumed while incomplete");
 				check(postel_reply_parser_busy(&p) || have == 0,
 				      "busy while incomplete");
 			}
@@ -187,13 +193,15 @@ static int same(const rec *a, const rec *b)
 	if (a->st != b->st || a->off != b->off || a->used != b->used ||
 	    a->line_count != b->line_count || a->num_lines != b->num_lines ||
 	    a->code != b->code || a->enh_class != b->enh_class ||
-	    a->enh_subject != b->enh_subject || a->enh_detail != b->enh_detail ||
-	    a->enh_off != b->enh_off || a->enh_n != b->enh_n ||
-	    a->vl.n != b->vl.n || a->vl.lost != b->vl.lost ||
+	    a->enh_subject != b->enh_subject ||
+	    a->enh_detail != b->enh_detail || a->enh_off != b->enh_off ||
+	    a->enh_n != b->enh_n || a->vl.n != b->vl.n ||
+	    a->vl.lost != b->vl.lost ||
 	    memcmp(a->vl.id, b->vl.id, a->vl.n * sizeof a->vl.id[0]) != 0)
 		return 0;
 	for (size_t i = 0; i < a->num_lines && i < MAXL; i++)
-		if (a->line_off[i] != b->line_off[i] || a->line_n[i] != b->line_n[i])
+		if (a->line_off[i] != b->line_off[i] ||
+		    a->line_n[i] != b->line_n[i])
 			return 0;
 	return 1;
 }
@@ -232,7 +240,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < whole.n; i++)
 		if (!same(&whole.r[i], &split.r[i])) {
-			fprintf(stderr, "reply fuzz: result %zu differs when split\n", i);
+			fprintf(stderr,
+				"reply fuzz: result %zu differs when split\n",
+				i);
 			abort();
 		}
 	return 0;

@@ -27,13 +27,13 @@
 	(C->verb = POSTEL_VERB_##v, P->me_[S_VERB] = OFF + 1,                  \
 	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
 #define K(k)                                                                   \
-	(P->kind_ = (k), P->val_ = 0, P->pflags_ &= (uint8_t)~PF_VBAD,         \
-	 P->set_ &= ~(1u << S_VAL), P->zone_ = Z_VALUE)
+	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
+	 P->zone_ = Z_VALUE)
 
 static void param_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
-static void postmaster_check(postel_command_parser *P, postel_command *C,
-			     const unsigned char *base, uint32_t end);
+static void path_close(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end);
 
 /* Octet classes for the skip actions. */
 enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
@@ -69,12 +69,72 @@ static const uint8_t cls[256] = {
 static inline const unsigned char *skip_run(const unsigned char *p,
 					    const unsigned char *pe, unsigned m)
 {
-	while (pe - p >= 4 && (cls[p[0]] & cls[p[1]] & cls[p[2]] & cls[p[3]] & m))
-		p += 4;
 	while (p < pe && (cls[*p] & m))
 		p++;
 	return p;
 }
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* 16 octets at a time while 16 are there (no read beyond pe); the mask of
+ * octets in the class comes from range compares (signed compare after
+ * flipping the top bit). */
+#define RANGE(x, lo, hi)                                                       \
+	_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)((lo) - 1 - 128))),\
+		      _mm_cmplt_epi8(x, _mm_set1_epi8((char)((hi) + 1 - 128))))
+#define EQ(x, c) _mm_cmpeq_epi8(x, _mm_set1_epi8((char)((c) ^ 0x80)))
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE unsigned class16(__m128i v, unsigned m)
+{
+	__m128i x = _mm_xor_si128(v, _mm_set1_epi8((char)0x80)), in;
+	if (m == CL_ALNUM) {
+		__m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		in = _mm_or_si128(RANGE(x, '0', '9'), RANGE(l, 'a', 'z'));
+	} else {
+		__m128i no = _mm_or_si128(EQ(x, '+'), EQ(x, '='));
+		if (m == CL_ATEXT) /* RFC 5322 atext: not these specials */
+			no = _mm_or_si128(
+				_mm_or_si128(
+					_mm_or_si128(EQ(x, '"'), EQ(x, '(')),
+					_mm_or_si128(EQ(x, ')'), EQ(x, ','))),
+				_mm_or_si128(
+					_mm_or_si128(
+						_mm_or_si128(EQ(x, '.'), EQ(x, ':')),
+						_mm_or_si128(EQ(x, ';'), EQ(x, '<'))),
+					_mm_or_si128(
+						_mm_or_si128(EQ(x, '>'), EQ(x, '@')),
+						_mm_or_si128(
+							_mm_or_si128(EQ(x, '['),
+								     EQ(x, '\\')),
+							EQ(x, ']')))));
+		in = _mm_andnot_si128(no, RANGE(x, 33, 126));
+	}
+	return (unsigned)_mm_movemask_epi8(in);
+}
+
+static ALWAYS_INLINE const unsigned char *
+skip_run_simd(const unsigned char *p, const unsigned char *pe, unsigned m)
+{
+	while (pe - p >= 16) {
+		unsigned in = class16(_mm_loadu_si128((const __m128i *)(const void *)p), m);
+		if (in != 0xffffu)
+			return p + __builtin_ctz(~in);
+		p += 16;
+	}
+	return skip_run(p, pe, m);
+}
+#define SKIP(p, pe, m) skip_run_simd(p, pe, m)
+#else
+#define SKIP(p, pe, m) skip_run(p, pe, m)
+#endif
+
 static void helo_end(postel_command_parser *P, postel_command *C);
 static void chunk_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
@@ -82,6 +142,8 @@ static void chunk_end(postel_command_parser *P, postel_command *C,
 %%{
 machine command;
 alphtype unsigned char;
+variable stack P->stack_;
+variable top P->top_;
 
 # RFC 6531 §3.3: octets >= 0x80 where UTF-8 may appear are flagged; the
 # line is checked for UTF-8 (or refused without SMTPUTF8) at its end.
@@ -91,10 +153,9 @@ include common "common.rl";
 
 action vs { MS(S_VAL); Z(Z_VALUE); }
 action ve { ME(S_VAL); }
-action vbad { P->pflags_ |= PF_VBAD; }
 action pend { param_end(P, C, base); }
 
-eol = "\r"? "\n" @{ fbreak; };
+eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
 spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
 ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 
@@ -104,9 +165,9 @@ ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 # of a run, the `skip` actions jump over the rest of it in C (class table)
 # instead of taking one scanner transition per octet. They sit only on
 # transitions that carry no other action.
-action skip_alnum { p = skip_run(p + 1, pe, CL_ALNUM) - 1; }
-action skip_atext { p = skip_run(p + 1, pe, CL_ATEXT) - 1; }
-action skip_xchar { p = skip_run(p + 1, pe, CL_XCHAR) - 1; }
+action skip_alnum { p = SKIP(p + 1, pe, CL_ALNUM) - 1; }
+action skip_atext { p = SKIP(p + 1, pe, CL_ATEXT) - 1; }
+action skip_xchar { p = SKIP(p + 1, pe, CL_XCHAR) - 1; }
 
 label_f = let_dig_u ( "-"* ( alnum @skip_alnum | u8 ) )*;
 domain_f = label_f ( "." label_f )*;
@@ -115,10 +176,12 @@ dot_string_f = atom_f ( "." atom_f )*;
 xtext_f = ( xchar @skip_xchar | hexchar )*;
 xtext1_f = ( xchar | hexchar ) xtext_f;
 
-literal = ( "[" ( ipv4_literal
-		| ipv6_literal %{ F(LITERAL_IPV6); }
-		| general_literal %{ F(LITERAL_GENERAL); } ) "]" )
-	  >{ Z(Z_LITERAL); F(ADDRESS_LITERAL); };
+# The address literal is scanned by its own machine, called from every
+# place a domain may be one (one copy of the IPv6 forms).
+literal_m := ( ipv4_literal
+	     | ipv6_literal %{ F(LITERAL_IPV6); }
+	     | general_literal %{ F(LITERAL_GENERAL); } ) "]" @{ fret; };
+literal = "[" @{ F(ADDRESS_LITERAL); Z(Z_LITERAL); fcall literal_m; };
 dom_m = ( domain_f >{ Z(Z_DOMAIN); } | literal )
 	>{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); };
 lp_m = ( dot_string_f
@@ -128,20 +191,19 @@ lp_m = ( dot_string_f
 mailbox_m = lp_m "@" dom_m;
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
-path_m = "<" >{ Z(Z_PATH); } ( route_m ":" )? mailbox_m ">" @{ Z(Z_PATH); };
-# RCPT: "<Postmaster>" (any case, RFC 5321 §4.1.1.3) is a local part
-# followed by ">"; postmaster_check() tells it from other local parts.
-path_r = "<" >{ Z(Z_PATH); } ( route_m ":" )? lp_m
-	 ( "@" dom_m ">" | ">" >{ postmaster_check(P, C, base, OFF); } )
-	 @{ Z(Z_PATH); };
-null_m = "<>" %{ F(NULL_PATH); };
-bare_m = mailbox_m %{ V(NO_ANGLE_BRACKETS); };
-rev_path = ( path_m | null_m | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
-fwd_path = ( path_r | bare_m ) >{ MS(S_PATH); } %{ ME(S_PATH); };
+# One path machine for MAIL and RCPT: "<", route, local part, domain and
+# ">" are each optional here; path_close() (C) checks what was there
+# against the verb: "<>" only for MAIL, "<Postmaster>" only for RCPT, a
+# bare mailbox only as a lenient tolerance. The octet after the path is
+# left for after_path.
+path_body = ( "<" >{ P->pflags_ |= PF_OPEN; Z(Z_PATH); } )?
+	    ( ( route_m ":" )? lp_m ( "@" dom_m )? )?
+	    ( ">" >{ P->pflags_ |= PF_CLOSE; Z(Z_PATH); } )?;
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
-# ---- MAIL/RCPT parameters: a typed value grammar per keyword; a value
-# outside it is still scanned (esmtp-value) and flagged bad ----
+# ---- MAIL/RCPT parameters: a typed value grammar per keyword (a value
+# outside it stops the scan: the line is refused with the parameter's
+# violation) ----
 xtext1 = ( xchar | hexchar )+;
 size_v = digit+;
 body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
@@ -163,34 +225,34 @@ rrvs_v = date_time ( ";" [CcRr] )?;
 mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 
 p_size = "SIZE"i %{ K(K_SIZE); }
-	 ( "=" ( size_v | ( esmtp_value - size_v ) %vbad ) >vs %ve )?;
+	 ( "=" size_v >vs %ve )?;
 p_body = "BODY"i %{ K(K_BODY); }
-	 ( "=" ( body_v | ( esmtp_value - body_v ) %vbad ) >vs %ve )?;
+	 ( "=" body_v >vs %ve )?;
 p_ret = "RET"i %{ K(K_RET); }
-	( "=" ( ret_v | ( esmtp_value - ret_v ) %vbad ) >vs %ve )?;
+	( "=" ret_v >vs %ve )?;
 p_envid = "ENVID"i %{ K(K_ENVID); }
-	  ( "=" ( xtext1_f | ( esmtp_value - xtext1 ) %vbad ) >vs %ve )?;
+	  ( "=" xtext1_f >vs %ve )?;
 p_auth = "AUTH"i %{ K(K_AUTH); }
-	 ( "=" ( auth_v | ( esmtp_value - auth_v ) %vbad ) >vs %ve )?;
+	 ( "=" auth_v >vs %ve )?;
 p_smtputf8 = "SMTPUTF8"i %{ K(K_SMTPUTF8); } ( "=" esmtp_value >vs %ve )?;
 p_requiretls = "REQUIRETLS"i %{ K(K_REQUIRETLS); }
 	       ( "=" esmtp_value >vs %ve )?;
 p_mtpri = "MT-PRIORITY"i %{ K(K_MT_PRIORITY); }
-	  ( "=" ( mtpri_v | ( esmtp_value - mtpri_v ) %vbad ) >vs %ve )?;
+	  ( "=" mtpri_v >vs %ve )?;
 p_by = "BY"i %{ K(K_BY); }
-       ( "=" ( by_v | ( esmtp_value - by_v ) %vbad ) >vs %ve )?;
+       ( "=" by_v >vs %ve )?;
 p_holdfor = "HOLDFOR"i %{ K(K_HOLDFOR); }
-	    ( "=" ( holdfor_v | ( esmtp_value - holdfor_v ) %vbad ) >vs %ve )?;
+	    ( "=" holdfor_v >vs %ve )?;
 p_holduntil = "HOLDUNTIL"i %{ K(K_HOLDUNTIL); }
-	      ( "=" ( date_time | ( esmtp_value - date_time ) %vbad ) >vs %ve )?;
+	      ( "=" date_time >vs %ve )?;
 p_mtrk = "MTRK"i %{ K(K_MTRK); }
-	 ( "=" ( mtrk_v | ( esmtp_value - mtrk_v ) %vbad ) >vs %ve )?;
+	 ( "=" mtrk_v >vs %ve )?;
 p_notify = "NOTIFY"i %{ K(K_NOTIFY); }
-	   ( "=" ( notify_v | ( esmtp_value - notify_v ) %vbad ) >vs %ve )?;
+	   ( "=" notify_v >vs %ve )?;
 p_orcpt = "ORCPT"i %{ K(K_ORCPT); }
-	  ( "=" ( orcpt_v | ( esmtp_value - orcpt_v ) %vbad ) >vs %ve )?;
+	  ( "=" orcpt_v >vs %ve )?;
 p_rrvs = "RRVS"i %{ K(K_RRVS); }
-	 ( "=" ( rrvs_v | ( esmtp_value - rrvs_v ) %vbad ) >vs %ve )?;
+	 ( "=" rrvs_v >vs %ve )?;
 
 known_kw = "SIZE"i | "BODY"i | "RET"i | "ENVID"i | "AUTH"i | "SMTPUTF8"i
 	 | "REQUIRETLS"i | "MT-PRIORITY"i | "BY"i | "HOLDFOR"i | "HOLDUNTIL"i
@@ -208,19 +270,20 @@ helo_loose = ( 33..126 | u8 )+;
 helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 	   | helo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-ehlo_arg = ( dom_m %{ P->pflags_ |= PF_OK; } | helo_loose )
+# EHLO/LHLO: a domain or an address literal; other words are lenient
+ehlo_loose = ( 33..90 | 92..126 | u8 ) ( 33..126 | u8 )*;
+ehlo_arg = ( ( domain_f | literal ) >{ MS(S_DOMAIN); }
+	     %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
+	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-
 helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
-mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); } colon_sp
-	     ( rev_path ( spx >{ Z(Z_PARAM); } params )? )
-	     >{ MS(S_ARG); } %{ ME(S_ARG); }
-	     ws_tail eol;
-rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); } colon_sp
-	     ( fwd_path ( spx >{ Z(Z_PARAM); } params )? )
-	     >{ MS(S_ARG); } %{ ME(S_ARG); }
-	     ws_tail eol;
+mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); fgoto path_rest; };
+rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
+path_rest := colon_sp ( ( path_body - zlen ) >{ MS(S_PATH); MS(S_ARG); }
+	     %{ path_close(P, C, base, OFF); fhold; fgoto after_path; } )
+	     [ \t\r\n];
+after_path := ( spx >{ Z(Z_PARAM); } params %{ ME(S_ARG); } )? ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
@@ -277,7 +340,8 @@ u8 = 0x80..0xff;
 include common "common.rl";
 
 # RFC 4954 §4: a response is base64 (possibly empty) or "*" (cancel)
-main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n" @{ fbreak; };
+main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n"
+	@{ P->pflags_ |= PF_DONE; fbreak; };
 
 write data noerror noentry;
 }%%
@@ -377,8 +441,7 @@ static const unsigned char *scan_sasl(postel_command_parser *P,
 
 static int line_done(const postel_command_parser *P)
 {
-	return P->sasl_ ? P->cs_ >= sasl_first_final
-			: P->cs_ >= command_first_final;
+	return P->pflags_ & PF_DONE;
 }
 
 /* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
@@ -482,28 +545,12 @@ static int discard(size_t len, const unsigned char *base, size_t *line,
 	return LINE_NEED;
 }
 
-static const uint16_t slot_field[S_NSPAN_] = {
-	offsetof(postel_command, verb_text),
-	offsetof(postel_command, arg),
-	offsetof(postel_command, path),
-	offsetof(postel_command, route),
-	offsetof(postel_command, local_part),
-	offsetof(postel_command, domain),
-	offsetof(postel_command, envid),
-	offsetof(postel_command, orcpt_type),
-	offsetof(postel_command, orcpt_addr),
-	offsetof(postel_command, auth),
-	offsetof(postel_command, holduntil),
-	offsetof(postel_command, rrvs),
-	offsetof(postel_command, mtrk),
-	offsetof(postel_command, mechanism),
-	offsetof(postel_command, initial_response),
-};
-
+/* Marked spans into the command: slot i is (&C->verb_text)[i]. */
 static void materialize(const postel_command_parser *P, postel_command *C,
 			const char *buf)
 {
 	uint32_t set = P->set_ & ((1u << S_NSPAN_) - 1);
+	postel_span *sp = &C->verb_text;
 	while (set) {
 #if defined(__GNUC__)
 		unsigned i = (unsigned)__builtin_ctz(set);
@@ -513,9 +560,15 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 			i++;
 #endif
 		set &= set - 1;
-		postel_span *s = (postel_span *)(void *)((char *)C + slot_field[i]);
-		s->p = buf + P->ms_[i];
-		s->n = P->me_[i] - P->ms_[i];
+		/* a repeated parameter (itself a violation) can leave a slot
+		 * with the start of one value and the end of another: such a
+		 * span is dropped, never handed out outside the line */
+		if (P->me_[i] < P->ms_[i] || P->me_[i] > C->line.n) {
+			sp[i] = postel__span(NULL, 0);
+			continue;
+		}
+		sp[i].p = buf + P->ms_[i];
+		sp[i].n = P->me_[i] - P->ms_[i];
 	}
 	if ((P->set_ & (1u << S_LOCAL)) && (P->set_ & (1u << S_DOMAIN)) &&
 	    !(C->flags & POSTEL_CMD_POSTMASTER)) {
@@ -524,10 +577,11 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 	}
 }
 
+/* Everything but the caller's fields and the typed values. */
 static void command_clear(postel_command *C)
 {
 	memset(&C->verb, 0,
-	       sizeof *C - offsetof(postel_command, verb));
+	       offsetof(postel_command, size) - offsetof(postel_command, verb));
 }
 
 /* Checks on a line the scanner accepted: limits (RFC 5321 §4.5.3.1),
@@ -590,9 +644,10 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 		return POSTEL_INVALID;
 	}
 	*consumed = line;
-	if (r == LINE_BAD)
+	if (r == LINE_BAD) {
 		postel__cmd_syntax_error(P, C, base, line);
-	else
+		C->n_ext = 0; /* the ext array was not filled for this line */
+	} else
 		accepted_checks(P, C, base, line);
 	if (line < 2 || base[line - 2] != '\r')
 		V(BARE_LF);
@@ -669,22 +724,46 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 
 /* ---- actions' helpers ---- */
 
-/* RCPT TO:<local> without a domain: only "<Postmaster>" (any case, no
- * route, not quoted) is a forward path (RFC 5321 §4.1.1.3). */
-static void postmaster_check(postel_command_parser *P, postel_command *C,
-			     const unsigned char *base, uint32_t end)
+/*
+ * End of a MAIL/RCPT path (RFC 5321 §4.1.1.2, §4.1.1.3, §4.1.2): "<>"
+ * only for MAIL, "<Postmaster>" (any case, no route, not quoted) only for
+ * RCPT, a mailbox without angle brackets only as a tolerance, a source
+ * route only inside brackets.
+ */
+static void path_close(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end)
 {
-	const unsigned char *p = base + P->ms_[S_LOCAL];
-	static const char pm[] = "POSTMASTER";
-	uint32_t n = end - P->ms_[S_LOCAL];
-	int ok = n == 10 && !(P->set_ & (1u << S_ROUTE)) &&
-		 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
-	for (uint32_t i = 0; ok && i < n; i++)
-		ok = (p[i] & ~0x20) == (unsigned char)pm[i];
-	if (ok)
-		F(POSTMASTER);
-	else
+	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
+	uint32_t set = P->set_;
+	int local = (set >> S_LOCAL) & 1, dom = (set >> S_DOMAIN) & 1;
+	P->me_[S_PATH] = P->me_[S_ARG] = end;
+	P->set_ |= 1u << S_PATH | 1u << S_ARG;
+	if (!open != !close)
 		V(BAD_PATH);
+	else if (!open) {
+		if (local && dom && !(set & (1u << S_ROUTE)))
+			V(NO_ANGLE_BRACKETS);
+		else
+			V(BAD_PATH);
+	} else if (!local) {
+		if (C->verb == POSTEL_VERB_MAIL)
+			F(NULL_PATH);
+		else
+			V(BAD_PATH);
+	} else if (!dom) {
+		const unsigned char *p = base + P->ms_[S_LOCAL];
+		static const char pm[] = "POSTMASTER";
+		uint32_t n = P->me_[S_LOCAL] - P->ms_[S_LOCAL];
+		int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
+			 !(set & (1u << S_ROUTE)) &&
+			 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
+		for (uint32_t i = 0; ok && i < n; i++)
+			ok = (p[i] & ~0x20) == (unsigned char)pm[i];
+		if (ok)
+			F(POSTMASTER);
+		else
+			V(BAD_PATH);
+	}
 }
 
 static void helo_end(postel_command_parser *P, postel_command *C)
@@ -703,8 +782,10 @@ static void chunk_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base)
 {
 	if (postel__parse_u64((const char *)base + P->ms_[S_ARG],
-			      P->me_[S_ARG] - P->ms_[S_ARG], &C->chunk_size))
+			      P->me_[S_ARG] - P->ms_[S_ARG], &C->chunk_size)) {
+		C->chunk_size = 0;
 		V(CHUNK_SIZE_OVERFLOW);
+	}
 }
 
 /* Small decimal (the grammar guarantees digits, at most 9). */
@@ -764,7 +845,7 @@ static void param_end(postel_command_parser *P, postel_command *C,
 	if (k == K_SMTPUTF8 || k == K_REQUIRETLS)
 		bad = hasv;
 	else
-		bad = !hasv || (P->pflags_ & PF_VBAD);
+		bad = !hasv;
 	if (!bad) {
 		switch (k) {
 		case K_SIZE:
@@ -827,6 +908,7 @@ static void param_end(postel_command_parser *P, postel_command *C,
 			break;
 		}
 		case K_RRVS:
+			C->rrvs_action = 0;
 			if (vn > 2 && v[vn - 2] == ';') {
 				C->rrvs_action = (uint8_t)(v[vn - 1] & ~0x20);
 				ve -= 2;

@@ -46,11 +46,11 @@ main := date_time;
 write data noerror noentry;
 }%%
 
-#define SPAN_P(s) ((const unsigned char *)(s).p)
+#define EHLO_SPAN_P(s) ((const unsigned char *)(s).p)
 
 int postel__ehlo_is_domain(postel_span s)
 {
-	const unsigned char *p = SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p = EHLO_SPAN_P(s), *pe = p + s.n;
 	int cs;
 	if (s.n == 0)
 		return 0;
@@ -60,7 +60,7 @@ int postel__ehlo_is_domain(postel_span s)
 
 int postel__ehlo_is_keyword(postel_span s)
 {
-	const unsigned char *p = SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p = EHLO_SPAN_P(s), *pe = p + s.n;
 	int cs;
 	if (s.n == 0)
 		return 0;
@@ -70,7 +70,7 @@ int postel__ehlo_is_keyword(postel_span s)
 
 int postel__ehlo_is_mech(postel_span s)
 {
-	const unsigned char *p = SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p = EHLO_SPAN_P(s), *pe = p + s.n;
 	int cs;
 	if (s.n == 0)
 		return 0;
@@ -80,7 +80,7 @@ int postel__ehlo_is_mech(postel_span s)
 
 int postel__ehlo_is_datetime(postel_span s)
 {
-	const unsigned char *p = SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p = EHLO_SPAN_P(s), *pe = p + s.n;
 	int cs;
 	if (s.n == 0)
 		return 0;

@@ -15,7 +15,7 @@
  * followed by LF, a non-digit in the code, or a fourth octet that is not
  * "-", SP or the line end is an error.
  *
- * Runs of plain text are skipped eight octets at a time (skip_plain), so
+ * Runs of plain text are skipped eight octets at a time (reply_skip_plain), so
  * the per-octet state machine sees only the code, the separator, the
  * line end and unusual octets.
  *
@@ -29,9 +29,9 @@
 
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 
-#define K01 0x0101010101010101ull
-#define K20 0x2020202020202020ull
-#define K80 0x8080808080808080ull
+#define REPLY_K01 0x0101010101010101ull
+#define REPLY_K20 0x2020202020202020ull
+#define REPLY_K80 0x8080808080808080ull
 
 /* First octet at or after `q` that is not in 0x20-0x7e, or `pe`.
  * SSE2 (every x86-64) compares 16 octets at a time: as signed bytes,
@@ -41,7 +41,7 @@
  * flagged octet), so on little-endian machines the count of trailing
  * zero bits finds it. The last few octets go one by one. Define
  * POSTEL_NO_SIMD to test the portable path. */
-static inline const unsigned char *skip_plain(const unsigned char *q,
+static inline const unsigned char *reply_skip_plain(const unsigned char *q,
 					      const unsigned char *pe)
 {
 #if defined(__SSE2__) && defined(__GNUC__) && !defined(POSTEL_NO_SIMD)
@@ -58,7 +58,7 @@ static inline const unsigned char *skip_plain(const unsigned char *q,
 	while (pe - q >= 8) {
 		uint64_t x, m;
 		memcpy(&x, q, 8);
-		m = (((x - K20) & ~x) | (x + K01) | x) & K80;
+		m = (((x - REPLY_K20) & ~x) | (x + REPLY_K01) | x) & REPLY_K80;
 		if (m) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
 	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(POSTEL_NO_SIMD)
@@ -78,13 +78,14 @@ static inline const unsigned char *skip_plain(const unsigned char *q,
 	machine reply;
 	alphtype unsigned char;
 
-	action skip { fexec skip_plain(p + 1, pe); }
+	action skip { fexec reply_skip_plain(p + 1, pe); }
 	# A whole "ddd-" or "ddd " in view: take it in one step and skip the
 	# plain text after it (the same transitions the states below make).
 	action head {
 		if (pe - p >= 4 && (unsigned)(p[1] - '0') <= 9 &&
-		    (unsigned)(p[2] - '0') <= 9 && (p[3] == '-' || p[3] == ' ')) {
-			fexec skip_plain(p + 4, pe);
+		    (unsigned)(p[2] - '0') <= 9 &&
+		    (p[3] == '-' || p[3] == ' ')) {
+			fexec reply_skip_plain(p + 4, pe);
 			fgoto text;
 		}
 	}
@@ -95,20 +96,20 @@ static inline const unsigned char *skip_plain(const unsigned char *q,
 	action eol {
 		raw = (size_t)(p + 1 - ls);
 		if (raw > max_line) {
-			ended = END_TOO_LONG;
+			ended = REPLY_END_TOO_LONG;
 			fbreak;
 		}
-		line_end(rp, b, ls, raw, lf, nl, &enh);
+		reply_line_end(rp, b, ls, raw, lf, nl, &enh);
 		if (ls[3] != '-') {
 			nl++;
-			ended = END_LAST;
+			ended = REPLY_END_LAST;
 			fbreak;
 		}
 		nl++;
 		ls = p + 1;
 		lf = 0;
 		if (nl >= max_lines) {
-			ended = END_TOO_MANY;
+			ended = REPLY_END_TOO_MANY;
 			fbreak;
 		}
 	}
@@ -117,7 +118,8 @@ static inline const unsigned char *skip_plain(const unsigned char *q,
 	ctl = 0x01..0x08 | 0x0b | 0x0c | 0x0e..0x1f | 0x7f;
 	tchar = plain @skip | 0x00 @nul | ctl @ctl | 0x80..0xff @hi;
 	eol = '\r' '\n' @eol | '\n' @bare_lf @eol;
-	line = digit >head digit digit ( [\- ] @skip text: ( tchar* eol ) | eol );
+	line = digit >head digit digit
+	       ( [\- ] @skip text: ( tchar* eol ) | eol );
 
 	main := line*;
 }%%
@@ -131,7 +133,7 @@ int postel__reply_scan_start(void)
 
 /* An enhanced-code field at t[*i..n): 1-3 digits without a leading zero
  * (RFC 3463 §2); its value, or -1 for anything else. */
-static inline int enh_digits(const unsigned char *t, size_t n, size_t *i)
+static inline int reply_enh_digits(const unsigned char *t, size_t n, size_t *i)
 {
 	size_t j = *i;
 	int v;
@@ -161,26 +163,28 @@ static inline int enh_digits(const unsigned char *t, size_t n, size_t *i)
  * compare. Everything else (and every violation) is in
  * postel__reply_line_slow. Stores the line's text span.
  */
-static inline void line_end(postel_reply_parser *rp, const unsigned char *b,
-			   const unsigned char *l, size_t raw, unsigned lf,
-			   size_t n, size_t *enh)
+static inline void reply_line_end(postel_reply_parser *rp,
+				  const unsigned char *b,
+				  const unsigned char *l, size_t raw,
+				  unsigned lf, size_t n, size_t *enh)
 {
 	postel_span t = postel__reply_text(l, raw,
 					   (lf & POSTEL__RL_BARE_LF) ? 1u : 2u);
 	if (n == 0) {
 		const unsigned char *e = (const unsigned char *)t.p;
 		rp->code_ = (unsigned)(l[0] - '0') * 100 +
-			    (unsigned)(l[1] - '0') * 10 + (unsigned)(l[2] - '0');
+			    (unsigned)(l[1] - '0') * 10 +
+			    (unsigned)(l[2] - '0');
 		if (lf || l[0] < '2' || l[0] > '5' || l[1] > '5')
 			postel__reply_line_slow(rp, b, l, t, lf, n);
 		else if (t.n >= 5 && e[1] == '.' && e[0] == l[0] &&
 			 (e[0] == '2' || e[0] == '4' || e[0] == '5')) {
 			/* RFC 3463 §2 status-code, RFC 2034 §4 */
 			size_t i = 2;
-			int subj = enh_digits(e, t.n, &i), det = -1;
+			int subj = reply_enh_digits(e, t.n, &i), det = -1;
 			if (subj >= 0 && i < t.n && e[i] == '.') {
 				i++;
-				det = enh_digits(e, t.n, &i);
+				det = reply_enh_digits(e, t.n, &i);
 			}
 			if (det >= 0 && (i == t.n || e[i] == ' ')) {
 				rp->enh_class_ = (unsigned char)(e[0] - '0');
@@ -198,7 +202,7 @@ static inline void line_end(postel_reply_parser *rp, const unsigned char *b,
 		rp->lines_[n] = t;
 }
 
-enum { END_NONE, END_LAST, END_TOO_LONG, END_TOO_MANY };
+enum { REPLY_END_NONE, REPLY_END_LAST, REPLY_END_TOO_LONG, REPLY_END_TOO_MANY };
 
 /*
  * The streaming driver (contract in include/postel/reply.h). State kept
@@ -217,7 +221,7 @@ postel_status postel_reply_parse(postel_reply_parser *rp, const char *buf,
 	size_t stale = 0, max_line, max_lines, raw, at, nl, enh;
 	postel_status st;
 	unsigned lf;
-	int cs, ended = END_NONE;
+	int cs, ended = REPLY_END_NONE;
 
 	if (!rp || !r || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
@@ -236,7 +240,8 @@ postel_status postel_reply_parse(postel_reply_parser *rp, const char *buf,
 		    (r->lines ? r->num_lines : 0) != rp->lines_cap_)
 			return POSTEL_E_ARGUMENT;
 		/* lines stored by earlier calls point into old bytes */
-		stale = rp->nlines_ < rp->lines_cap_ ? rp->nlines_ : rp->lines_cap_;
+		stale = rp->nlines_ < rp->lines_cap_ ? rp->nlines_
+						     : rp->lines_cap_;
 	}
 	if (len == rp->pos_)
 		return POSTEL_NEED_MORE; /* nothing new (buf may be NULL) */
@@ -253,27 +258,29 @@ postel_status postel_reply_parse(postel_reply_parser *rp, const char *buf,
 	%% write exec;
 	at = (size_t)(p - b);
 	rp->nlines_ = nl;
-	rp->line_start_ = ended == END_LAST ? at : (size_t)(ls - b);
+	rp->line_start_ = ended == REPLY_END_LAST ? at : (size_t)(ls - b);
 	if (cs == reply_error) {
 		if (at - rp->line_start_ >= max_line)
-			st = postel__reply_fail(rp, POSTEL_E_LIMIT,
-						POSTEL_V_REPLY_LINE_TOO_LONG, r);
+			st = postel__reply_fail(
+				rp, POSTEL_E_LIMIT,
+				POSTEL_V_REPLY_LINE_TOO_LONG, r);
 		else if (at > rp->line_start_ && b[at - 1] == '\r')
 			st = postel__reply_fail(rp, POSTEL_E_PROTOCOL,
 						POSTEL_V_BARE_CR, r);
 		else
 			st = postel__reply_fail(rp, POSTEL_E_PROTOCOL,
 						POSTEL_V_REPLY_SYNTAX, r);
-	} else if (ended == END_LAST) {
+	} else if (ended == REPLY_END_LAST) {
 		rp->pos_ = at;
 		st = postel__reply_finish(rp, buf, r, consumed, stale);
 		POSTEL__LEAVE(rp->busy_);
 		return st;
-	} else if (ended == END_TOO_LONG ||
-		   (ended == END_NONE && at - rp->line_start_ >= max_line)) {
+	} else if (ended == REPLY_END_TOO_LONG ||
+		   (ended == REPLY_END_NONE &&
+		    at - rp->line_start_ >= max_line)) {
 		st = postel__reply_fail(rp, POSTEL_E_LIMIT,
 					POSTEL_V_REPLY_LINE_TOO_LONG, r);
-	} else if (ended == END_TOO_MANY) {
+	} else if (ended == REPLY_END_TOO_MANY) {
 		st = postel__reply_fail(rp, POSTEL_E_LIMIT,
 					POSTEL_V_REPLY_TOO_MANY_LINES, r);
 	} else if (at >= rp->cfg_.max_reply) {

@@ -14,7 +14,7 @@
 
 /* ---- small enums ------------------------------------------------------ */
 
-enum phase {
+enum client_phase {
 	PH_GREETING, /* waiting for the 220 */
 	PH_HELLO,    /* EHLO / HELO / LHLO sent */
 	PH_STARTTLS, /* STARTTLS sent */
@@ -26,7 +26,7 @@ enum phase {
 };
 
 /* what the application is asked for */
-enum want { W_NONE, W_READY, W_RCPT, W_CONTENT, W_CHALLENGE };
+enum want { CW_NONE, CW_READY, CW_RCPT, CW_CONTENT, CW_CHALLENGE };
 
 /* transaction stages */
 enum stage {
@@ -161,7 +161,7 @@ static int listed(postel_client_cmd cmd, unsigned code)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int pipelining(const postel_client *c)
+static int client_pipelining(const postel_client *c)
 {
 	return (c->caps_ & POSTEL_EHLO_PIPELINING) &&
 	       !(c->flags_ & POSTEL_CLIENT_NO_PIPELINING);
@@ -179,6 +179,19 @@ static uint32_t queued(const postel_client *c)
 	for (uint8_t i = 0; i < c->qn_; i++)
 		n += c->q_[(c->qh_ + i) % QCAP].n;
 	return n;
+}
+
+/* Octets still to be sent: the output buffer and a referenced chunk. */
+static size_t unsent(const postel_client *c)
+{
+	return c->out_w_ - c->out_r_ + c->ext_n_;
+}
+
+static void drop_output(postel_client *c)
+{
+	c->out_r_ = c->out_w_ = 0;
+	c->ext_n_ = c->ext_at_ = 0;
+	c->ext_p_ = NULL;
 }
 
 static postel_client_cmd head(const postel_client *c)
@@ -269,7 +282,7 @@ typedef struct wbuf {
 
 static void w_bytes(wbuf *w, const char *s, size_t n)
 {
-	if (w->n < w->cap)
+	if (n && w->n < w->cap)
 		memcpy(w->p + w->n, s, n <= w->cap - w->n ? n : w->cap - w->n);
 	w->n += n;
 }
@@ -365,7 +378,7 @@ static void fail(postel_client *c, postel_status st, const char *text,
 		c->err_ = st;
 		c->err_text_ = text;
 	}
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->hold_ = 0;
 	if (c->phase_ == PH_AUTH || c->phase_ == PH_TLS || c->eof_ ||
 	    c->quit_sent_ || (c->t_.active && !c->t_.bdat &&
@@ -392,7 +405,7 @@ static void quit(postel_client *c, postel_status st, const char *text)
 	c->quit_text_ = text;
 	enqueue(c, POSTEL_CLIENT_CMD_QUIT, 1);
 	c->phase_ = PH_QUIT;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 }
 
 static void closed(postel_client *c, postel_status st, const char *text)
@@ -402,7 +415,7 @@ static void closed(postel_client *c, postel_status st, const char *text)
 		c->err_text_ = text;
 	}
 	c->phase_ = PH_CLOSED;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->qn_ = 0;
 	c->t_.active = 0;
 }
@@ -428,15 +441,15 @@ static void parser_setup(postel_client *c, int auth)
 	c->auth_parser_ = (uint8_t)auth;
 }
 
-static void session_start(postel_client *c)
+static void client_session_start(postel_client *c)
 {
 	c->in_len_ = c->in_drop_ = 0;
-	c->out_r_ = c->out_w_ = 0;
+	drop_output(c);
 	c->caps_ = 0;
 	c->size_max_ = c->rcpt_max_ = 0;
 	c->qh_ = c->qn_ = 0;
 	c->phase_ = PH_GREETING;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->delivered_ = c->hold_ = 0;
 	c->tls_on_ = c->authed_ = c->auth_step_ = 0;
 	c->need_input_ = 1;
@@ -483,7 +496,7 @@ postel_status postel_client_init(postel_client *c,
 		}
 	}
 	if (bad) {
-		session_start(c);
+		client_session_start(c);
 		closed(c, POSTEL_E_ARGUMENT, "bad configuration or buffers");
 		return POSTEL_E_ARGUMENT;
 	}
@@ -501,18 +514,18 @@ postel_status postel_client_init(postel_client *c,
 		c->max_reply_ = config->max_reply;
 	c->pipe_max_ = config->pipeline_max ? config->pipeline_max
 					    : POSTEL_CLIENT_PIPELINE_DEFAULT;
-	session_start(c);
+	client_session_start(c);
 	return POSTEL_OK;
 }
 
 void postel_client_reset(postel_client *c)
 {
 	if (!c->in_ || !c->out_ || c->helo_len_ == 0) {
-		session_start(c);
+		client_session_start(c);
 		closed(c, POSTEL_E_ARGUMENT, "bad configuration or buffers");
 		return;
 	}
-	session_start(c);
+	client_session_start(c);
 }
 
 /* ---- decisions -------------------------------------------------------- */
@@ -523,36 +536,38 @@ static enum want open_want(const postel_client *c)
 {
 	if (c->phase_ == PH_CLOSED || c->closing_ || c->phase_ == PH_TLS ||
 	    c->hold_)
-		return W_NONE;
-	if (c->want_ == W_CHALLENGE)
-		return W_CHALLENGE;
+		return CW_NONE;
+	if (c->want_ == CW_CHALLENGE)
+		return CW_CHALLENGE;
 	if (c->phase_ != PH_IDLE)
-		return W_NONE;
+		return CW_NONE;
 	if (!c->t_.active)
-		return c->qn_ == 0 ? W_READY : W_NONE;
+		return c->qn_ == 0 ? CW_READY : CW_NONE;
 	switch (c->t_.stage) {
 	case T_ENVELOPE:
-		if (pipelining(c))
-			return queued(c) < c->pipe_max_ ? W_RCPT : W_NONE;
-		return c->qn_ == 0 && c->t_.mail == MAIL_OK ? W_RCPT : W_NONE;
+		if (client_pipelining(c))
+			return queued(c) < c->pipe_max_ ? CW_RCPT : CW_NONE;
+		return c->qn_ == 0 && c->t_.mail == MAIL_OK ? CW_RCPT : CW_NONE;
 	case T_CONTENT:
-		if (c->t_.bdat && !pipelining(c) && c->qn_ != 0)
-			return W_NONE;
-		if (c->t_.bdat && pipelining(c) && queued(c) >= c->pipe_max_)
-			return W_NONE;
-		return W_CONTENT;
+		if (c->ext_n_) /* a referenced chunk is still being sent */
+			return CW_NONE;
+		if (c->t_.bdat && !client_pipelining(c) && c->qn_ != 0)
+			return CW_NONE;
+		if (c->t_.bdat && client_pipelining(c) && queued(c) >= c->pipe_max_)
+			return CW_NONE;
+		return CW_CONTENT;
 	default:
-		return W_NONE;
+		return CW_NONE;
 	}
 }
 
 /* An answer was given to the open decision: the next one is delivered
  * afresh. */
-static void answered(postel_client *c)
+static void client_answered(postel_client *c)
 {
 	c->delivered_ = 0;
-	if (c->want_ == W_CHALLENGE)
-		c->want_ = W_NONE;
+	if (c->want_ == CW_CHALLENGE)
+		c->want_ = CW_NONE;
 }
 
 /* The answer was "no room": deliver the decision again once the output
@@ -560,7 +575,7 @@ static void answered(postel_client *c)
 static void come_back(postel_client *c)
 {
 	c->delivered_ = 0;
-	if (c->out_w_ > c->out_r_)
+	if (unsent(c))
 		c->hold_ = 1;
 }
 
@@ -604,7 +619,7 @@ static void txn_settle(postel_client *c)
 static void txn_abort(postel_client *c)
 {
 	c->t_.stage = T_ABORT;
-	c->want_ = W_NONE;
+	c->want_ = CW_NONE;
 	c->hold_ = 0;
 	c->delivered_ = 0;
 	txn_settle(c);
@@ -792,7 +807,7 @@ static void on_challenge(postel_client *c)
 	push_ev(c, POSTEL_CLIENT_AUTH_CHALLENGE, POSTEL_CLIENT_CMD_AUTH);
 	LAST_EV(c).with_reply = 1;
 	LAST_EV(c).step = c->auth_step_++;
-	c->want_ = W_CHALLENGE;
+	c->want_ = CW_CHALLENGE;
 	c->delivered_ = 1; /* the event is the delivery */
 }
 
@@ -1024,13 +1039,13 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 			break;
 		}
 		enum want w = open_want(c);
-		if (w != W_NONE) {
+		if (w != CW_NONE) {
 			if (c->delivered_ && c->want_ == w)
 				break; /* waiting for the answer */
 			c->want_ = (uint8_t)w;
 			c->delivered_ = 1;
-			ev->type = w == W_READY ? POSTEL_CLIENT_READY
-				   : w == W_RCPT ? POSTEL_CLIENT_NEED_RCPT
+			ev->type = w == CW_READY ? POSTEL_CLIENT_READY
+				   : w == CW_RCPT ? POSTEL_CLIENT_NEED_RCPT
 						 : POSTEL_CLIENT_NEED_CONTENT;
 			ev->rcpt = c->t_.given;
 			ev->size = c->t_.content;
@@ -1051,7 +1066,7 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 		/* a reply is read once its command is out: never before
 		 * the bytes that ask for it were taken by send_ack */
 		if (c->closing_ || c->phase_ == PH_TLS || c->qn_ == 0 ||
-		    c->out_w_ > c->out_r_)
+		    unsent(c))
 			break;
 		if (!c->need_input_ && read_reply(c))
 			continue;
@@ -1070,11 +1085,11 @@ int postel_client_next(postel_client *c, postel_client_event *ev)
 unsigned postel_client_state(const postel_client *c)
 {
 	unsigned st = 0;
-	int out = c->out_w_ > c->out_r_;
+	int out = unsent(c) > 0;
 	if (out)
 		st |= POSTEL_WRITE;
 	enum want w = open_want(c);
-	if (c->evn_ || (w != W_NONE && !(c->delivered_ && c->want_ != w)))
+	if (c->evn_ || w != CW_NONE)
 		st |= POSTEL_DECIDE;
 	if (c->phase_ == PH_CLOSED || c->closing_) {
 		if (!out && !c->evn_)
@@ -1086,7 +1101,7 @@ unsigned postel_client_state(const postel_client *c)
 			st |= POSTEL_TLS;
 		return st;
 	}
-	if (c->qn_ && w == W_NONE) {
+	if (c->qn_ && w == CW_NONE) {
 		if ((!c->need_input_ || c->eof_) && !out)
 			st |= POSTEL_DECIDE; /* bytes to read: call next */
 		else if (c->in_len_ < c->in_cap_)
@@ -1129,26 +1144,40 @@ postel_status postel_client_recv_ack(postel_client *c, size_t n)
 	return POSTEL_OK;
 }
 
+/* The output is the buffer with a referenced chunk (zero-copy BDAT)
+ * inserted at offset ext_at_: buffer up to there, the chunk, the rest. */
 const char *postel_client_send_buf(const postel_client *c, size_t *n)
 {
-	*n = c->out_w_ - c->out_r_;
+	if (c->ext_n_ && c->out_r_ == c->ext_at_) {
+		*n = c->ext_n_;
+		return c->ext_p_;
+	}
+	*n = (c->ext_n_ ? c->ext_at_ : c->out_w_) - c->out_r_;
 	return *n ? c->out_ + c->out_r_ : NULL;
 }
 
 postel_status postel_client_send_ack(postel_client *c, size_t n)
 {
-	if (n > c->out_w_ - c->out_r_)
+	size_t k;
+	postel_client_send_buf(c, &k);
+	if (n > k)
 		return POSTEL_E_ARGUMENT;
-	c->out_r_ += n;
-	if (c->out_r_ == c->out_w_) {
-		c->out_r_ = c->out_w_ = 0;
+	if (c->ext_n_ && c->out_r_ == c->ext_at_) {
+		c->ext_p_ += n;
+		c->ext_n_ -= n;
+	} else {
+		c->out_r_ += n;
+	}
+	if (c->out_r_ == c->out_w_ && !c->ext_n_) {
+		c->out_r_ = c->out_w_ = c->ext_at_ = 0;
 		c->hold_ = 0;
-	} else if (c->out_r_ > 0) {
+	} else if (c->out_r_ > 0 && (!c->ext_n_ || c->out_r_ == c->ext_at_)) {
 		memmove(c->out_, c->out_ + c->out_r_, c->out_w_ - c->out_r_);
 		c->out_w_ -= c->out_r_;
+		c->ext_at_ = c->ext_n_ ? c->ext_at_ - c->out_r_ : 0;
 		c->out_r_ = 0;
 	}
-	if (c->closing_ && c->out_w_ == 0)
+	if (c->closing_ && !unsent(c))
 		closed(c, POSTEL_OK, "");
 	return POSTEL_OK;
 }
@@ -1204,7 +1233,9 @@ postel_timeout postel_client_timeout(const postel_client *c)
 		return POSTEL_TIMEOUT_NONE;
 	if (c->phase_ == PH_TLS)
 		return POSTEL_TIMEOUT_COMMAND;
-	if (c->t_.active && c->t_.stage == T_CONTENT && c->out_w_ > c->out_r_)
+	/* §4.5.3.2.5: content (and its end) still being sent */
+	if (c->t_.active && unsent(c) &&
+	    (c->t_.stage == T_CONTENT || c->t_.stage == T_FINAL))
 		return POSTEL_TIMEOUT_DATA_BLOCK;
 	switch (head(c)) {
 	case POSTEL_CLIENT_CMD_NONE: return POSTEL_TIMEOUT_NONE;
@@ -1224,7 +1255,7 @@ postel_status postel_client_timed_out(postel_client *c)
 	if (c->phase_ != PH_CLOSED)
 		closed(c, POSTEL_E_CLOSED,
 		       "timeout waiting for the server (RFC 5321 §4.5.3.2)");
-	c->out_r_ = c->out_w_ = 0;
+	drop_output(c);
 	return POSTEL_OK;
 }
 
@@ -1259,12 +1290,12 @@ uint64_t postel_client_size_limit(const postel_client *c)
 static postel_status misuse(postel_client *c)
 {
 	closed(c, POSTEL_E_STATE, "call not allowed in this state");
-	c->out_r_ = c->out_w_ = 0;
+	drop_output(c);
 	c->evn_ = 0;
 	return POSTEL_E_STATE;
 }
 
-static postel_status refuse(postel_client *c, postel_client_refusal r)
+static postel_status client_refuse(postel_client *c, postel_client_refusal r)
 {
 	c->refusal_ = r;
 	return POSTEL_INVALID;
@@ -1356,13 +1387,13 @@ static postel_status add_params(postel_client *c, wbuf *w,
 				const postel_client_param *p, size_t n)
 {
 	if (n && !p)
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	for (size_t i = 0; i < n; i++) {
 		if (!param_ok(&p[i]))
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 		uint32_t cap = param_cap(p[i].keyword);
 		if (cap && !(c->caps_ & cap))
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 		w_bytes(w, " ", 1);
 		w_bytes(w, p[i].keyword.p, p[i].keyword.n);
 		if (p[i].value.n) {
@@ -1375,35 +1406,35 @@ static postel_status add_params(postel_client *c, wbuf *w,
 
 postel_status postel_client_mail(postel_client *c, const postel_client_mail_opts *m)
 {
-	if (!want_is(c, W_READY))
+	if (!want_is(c, CW_READY))
 		return misuse(c);
 	if (!m || (m->from.n && !m->from.p) || (m->envid.n && !m->envid.p) ||
 	    (m->auth.n && !m->auth.p))
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	int utf8 = check_path(m->from);
 	if (utf8 < 0)
-		return refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	int smtputf8 = m->smtputf8 || utf8;
 	/* RFC 6531 §3.4 */
 	if (smtputf8 && !(c->caps_ & POSTEL_EHLO_SMTPUTF8))
-		return refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
 	/* RFC 1870 §6: do not send what is over the declared limit */
 	if (c->size_max_ && m->size > c->size_max_)
-		return refuse(c, POSTEL_CLIENT_REFUSE_SIZE);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_SIZE);
 	if (m->body == POSTEL_DATA_BODY_8BITMIME &&
 	    !(c->caps_ & POSTEL_EHLO_8BITMIME))
-		return refuse(c, POSTEL_CLIENT_REFUSE_8BITMIME);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_8BITMIME);
 	/* RFC 3030 §3: BINARYMIME needs both, and BDAT */
 	if (m->body == POSTEL_DATA_BODY_BINARYMIME &&
 	    (!(c->caps_ & POSTEL_EHLO_BINARYMIME) || !chunking(c)))
-		return refuse(c, POSTEL_CLIENT_REFUSE_BINARYMIME);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_BINARYMIME);
 	if ((unsigned)m->body > POSTEL_DATA_BODY_BINARYMIME ||
 	    (unsigned)m->ret > POSTEL_CLIENT_RET_HDRS || m->envid.n > 100)
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	/* RFC 8689 §4.2: only to a server that offers it, over TLS */
 	if (m->requiretls &&
 	    (!(c->caps_ & POSTEL_EHLO_REQUIRETLS) || !c->tls_on_))
-		return refuse(c, POSTEL_CLIENT_REFUSE_REQUIRETLS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_REQUIRETLS);
 
 	wbuf w = w_begin(c);
 	w_str(&w, "MAIL FROM:<");
@@ -1450,12 +1481,12 @@ postel_status postel_client_mail(postel_client *c, const postel_client_mail_opts
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	c->refusal_ = POSTEL_CLIENT_REFUSE_NONE;
 	memset(&c->t_, 0, sizeof c->t_);
 	c->t_.active = 1;
 	c->t_.stage = T_ENVELOPE;
-	c->t_.pipelined = (uint8_t)pipelining(c);
+	c->t_.pipelined = (uint8_t)client_pipelining(c);
 	c->t_.smtputf8 = (uint8_t)smtputf8;
 	c->t_.body = (uint8_t)m->body;
 	c->t_.size = m->size;
@@ -1471,23 +1502,23 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 	if (c->err_ >= POSTEL_STATUS_FATAL_MIN || !c->t_.active ||
 	    c->t_.stage != T_ENVELOPE)
 		return misuse(c);
-	if (!want_is(c, W_RCPT)) {
+	if (!want_is(c, CW_RCPT)) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
 	if (n && !to)
-		return refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	postel_span a = postel__span(to, n);
 	int utf8 = check_path(a);
 	if (utf8 < 0 || n == 0)
-		return refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	if (utf8 && !c->t_.smtputf8)
-		return refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);
 	if ((c->rcpt_max_ && c->t_.given >= c->rcpt_max_) ||
 	    ((c->flags_ & POSTEL_CLIENT_LMTP) &&
 	     c->t_.given >= POSTEL_CLIENT_LMTP_RCPT_MAX) ||
 	    c->t_.given == UINT32_MAX)
-		return refuse(c, POSTEL_CLIENT_REFUSE_RCPTMAX);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_RCPTMAX);
 	wbuf w = w_begin(c);
 	w_str(&w, "RCPT TO:<");
 	w_bytes(&w, to, n);
@@ -1496,7 +1527,7 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 		unsigned nt = o->notify;
 		if ((nt & POSTEL_CLIENT_NOTIFY_NEVER && nt != POSTEL_CLIENT_NOTIFY_NEVER) ||
 		    nt > 15 || (o->orcpt.n && !o->orcpt.p) || o->orcpt.n > 500)
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 		if ((c->caps_ & POSTEL_EHLO_DSN) && nt) {
 			static const char *const names[] = {
 				"NEVER", "SUCCESS", "FAILURE", "DELAY"};
@@ -1523,7 +1554,7 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	c->refusal_ = POSTEL_CLIENT_REFUSE_NONE;
 	c->t_.given++;
 	enqueue(c, POSTEL_CLIENT_CMD_RCPT, 1);
@@ -1535,7 +1566,7 @@ postel_status postel_client_data(postel_client *c)
 	if (c->err_ >= POSTEL_STATUS_FATAL_MIN || !c->t_.active ||
 	    c->t_.stage != T_ENVELOPE)
 		return misuse(c);
-	if (!want_is(c, W_RCPT)) {
+	if (!want_is(c, CW_RCPT)) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
@@ -1543,7 +1574,7 @@ postel_status postel_client_data(postel_client *c)
 	if (c->t_.given == 0 || (!c->t_.pipelined && c->t_.ok == 0)) {
 		/* nobody to send to: end the transaction (RSET when the
 		 * MAIL was accepted) */
-		answered(c);
+		client_answered(c);
 		txn_abort(c);
 		return POSTEL_OK;
 	}
@@ -1561,7 +1592,7 @@ postel_status postel_client_data(postel_client *c)
 		c->t_.bdat = 1;
 		c->t_.stage = T_CONTENT;
 	}
-	answered(c);
+	client_answered(c);
 	return POSTEL_OK;
 }
 
@@ -1612,7 +1643,7 @@ static postel_status refuse_content(postel_client *c, postel_client_refusal r)
 		c->t_.rset = 1;
 		txn_abort(c);
 	} else {
-		c->out_r_ = c->out_w_ = 0;
+		drop_output(c);
 		closed(c, r == POSTEL_CLIENT_REFUSE_SIZE ? POSTEL_E_LIMIT
 							 : POSTEL_E_ARGUMENT,
 		       "message content refused; connection dropped to abort "
@@ -1631,14 +1662,14 @@ postel_status postel_client_body(postel_client *c, const char *p, size_t n,
 	if (c->err_ >= POSTEL_STATUS_FATAL_MIN)
 		return misuse(c);
 	if (c->t_.active && c->t_.stage == T_ABORT)
-		return refuse(c, POSTEL_CLIENT_REFUSE_TRANSACTION_FAILED);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_TRANSACTION_FAILED);
 	if (!c->t_.active || c->t_.stage != T_CONTENT || (n && !p))
 		return misuse(c);
-	if (!want_is(c, W_CONTENT)) {
+	if (!want_is(c, CW_CONTENT)) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
-	answered(c);
+	client_answered(c);
 	postel_client_refusal r;
 	size_t k = scan_content(c, p, n, last, &r);
 	/* RFC 1870 §6: never more than the server's SIZE */
@@ -1711,7 +1742,7 @@ postel_status postel_client_body(postel_client *c, const char *p, size_t n,
 				c->t_.stage = T_FINAL;
 				break;
 			}
-			if (!pipelining(c) || queued(c) >= c->pipe_max_)
+			if (!client_pipelining(c) || queued(c) >= c->pipe_max_)
 				break;
 		}
 	}
@@ -1721,28 +1752,83 @@ postel_status postel_client_body(postel_client *c, const char *p, size_t n,
 	*used = took;
 	if (took == n && (!last || done))
 		return POSTEL_OK;
-	if (c->out_w_ > c->out_r_ && c->out_cap_ - c->out_w_ <
+	if (unsent(c) && c->out_cap_ - c->out_w_ <
 					     POSTEL_BDAT_HEADER_MAX + 64)
 		come_back(c);
 	return POSTEL_OUTPUT_FULL;
 }
 
+postel_status postel_client_body_ref(postel_client *c, const char *p,
+				     size_t n, int last, size_t *used)
+{
+	size_t dummy;
+	if (!used)
+		used = &dummy;
+	*used = 0;
+	if (!c->t_.bdat || c->err_ >= POSTEL_STATUS_FATAL_MIN ||
+	    !c->t_.active || c->t_.stage != T_CONTENT)
+		return postel_client_body(c, p, n, last, used);
+	if (n && !p)
+		return misuse(c);
+	if (!want_is(c, CW_CONTENT) || c->ext_n_ ||
+	    c->out_cap_ - c->out_w_ < POSTEL_BDAT_HEADER_MAX) {
+		come_back(c);
+		return POSTEL_OUTPUT_FULL;
+	}
+	client_answered(c);
+	postel_client_refusal r;
+	size_t k = n;
+	if (c->bdat_chunk_ && k > c->bdat_chunk_)
+		k = (size_t)c->bdat_chunk_;
+	int l = last && k == n;
+	size_t ok = scan_content(c, p, k, l, &r);
+	if (c->size_max_ && c->t_.content + ok > c->size_max_) {
+		ok = (size_t)(c->size_max_ - c->t_.content);
+		r = POSTEL_CLIENT_REFUSE_SIZE;
+	}
+	if (r != POSTEL_CLIENT_REFUSE_NONE) {
+		*used = ok;
+		return refuse_content(c, r);
+	}
+	/* the header goes in the buffer, the octets stay where they are */
+	c->out_w_ += postel_bdat_header(c->out_ + c->out_w_,
+					c->out_cap_ - c->out_w_, k, l);
+	if (k) {
+		c->ext_p_ = p;
+		c->ext_n_ = k;
+		c->ext_at_ = c->out_w_;
+		c->t_.cr = (uint8_t)(p[k - 1] == '\r');
+	}
+	c->t_.content += k;
+	*used = k;
+	enqueue(c, l ? POSTEL_CLIENT_CMD_BDAT_LAST : POSTEL_CLIENT_CMD_BDAT, 1);
+	if (l) {
+		c->t_.stage = T_FINAL;
+		return POSTEL_OK;
+	}
+	if (k < n) {
+		come_back(c);
+		return POSTEL_OUTPUT_FULL;
+	}
+	return POSTEL_OK;
+}
+
 postel_status postel_client_auth(postel_client *c, const char *mech,
 				 const char *ir, size_t ir_len)
 {
-	if (!want_is(c, W_READY))
+	if (!want_is(c, CW_READY))
 		return misuse(c);
 	if (!(c->caps_ & POSTEL_EHLO_AUTH) || c->authed_)
-		return refuse(c, POSTEL_CLIENT_REFUSE_AUTH);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_AUTH);
 	/* RFC 4422 §3.1: 1-20 of A-Z 0-9 - _ */
 	size_t ml = mech ? strlen(mech) : 0;
 	if (ml == 0 || ml > 20 || (ir_len && !ir))
-		return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	for (size_t i = 0; i < ml; i++) {
 		unsigned char b = (unsigned char)mech[i];
 		if (!((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
 		      b == '-' || b == '_'))
-			return refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
+			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
 	}
 	size_t limit = POSTEL_CLIENT_AUTH_LINE_MAX;
 	if (limit > c->out_cap_)
@@ -1765,7 +1851,7 @@ postel_status postel_client_auth(postel_client *c, const char *mech,
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	c->refusal_ = POSTEL_CLIENT_REFUSE_NONE;
 	c->phase_ = PH_AUTH;
 	c->auth_step_ = 0;
@@ -1776,7 +1862,7 @@ postel_status postel_client_auth(postel_client *c, const char *mech,
 static postel_status auth_line(postel_client *c, const char *p, size_t n,
 			       int cancel)
 {
-	if (!want_is(c, W_CHALLENGE) || (n && !p))
+	if (!want_is(c, CW_CHALLENGE) || (n && !p))
 		return misuse(c);
 	wbuf w = w_begin(c);
 	if (cancel)
@@ -1789,7 +1875,7 @@ static postel_status auth_line(postel_client *c, const char *p, size_t n,
 		come_back(c);
 	if (st != POSTEL_OK)
 		return st;
-	answered(c);
+	client_answered(c);
 	enqueue(c, POSTEL_CLIENT_CMD_AUTH, 1);
 	return POSTEL_OK;
 }
@@ -1808,13 +1894,13 @@ postel_status postel_client_auth_cancel(postel_client *c)
 static postel_status simple(postel_client *c, const char *verb,
 			    postel_client_cmd cmd)
 {
-	if (!want_is(c, W_READY))
+	if (!want_is(c, CW_READY))
 		return misuse(c);
 	if (send_line(c, verb, NULL, 0) != 0) {
 		come_back(c);
 		return POSTEL_OUTPUT_FULL;
 	}
-	answered(c);
+	client_answered(c);
 	if (cmd == POSTEL_CLIENT_CMD_QUIT) {
 		c->quit_sent_ = 1;
 		c->quit_err_ = POSTEL_OK;

@@ -313,7 +313,8 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 	else if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
 		postel__vlist_add(&c->violations, POSTEL_V_CONTROL_CHAR);
 	else {
-		if (b >= 0x80)
+		if (b >= 0x80 &&
+		    !(p->config.options & POSTEL_CMD_OPT_SMTPUTF8))
 			postel__vlist_add(&c->violations, POSTEL_V_EIGHT_BIT);
 		postel__vlist_add(&c->violations, zv);
 	}
@@ -349,8 +350,10 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len)
 {
 	size_t i = p->ms_[S_PARAMS], stored = 0;
-	if (i == 0)
+	if (i == 0) {
+		c->n_ext = 0; /* no parameter list was marked: nothing to show */
 		return;
+	}
 	while (i < line_len) {
 		unsigned char ch = base[i];
 		if (ch == ' ') {
@@ -387,47 +390,31 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 		}
 		stored++;
 	}
+	/* n_ext counts what the rescan found, so no entry is ever stale */
+	c->n_ext = stored;
 	if (!(p->config.options & POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS))
 		postel__vlist_add(&c->violations, POSTEL_V_UNKNOWN_PARAM);
 }
 
-/* ---- UTF-8 (RFC 3629 §4): no overlongs, no surrogates, <= U+10FFFF ---- */
 
-int postel__utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k;
-		unsigned char lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return 0;
-		if (n - i <= k)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= k; j++)
-			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
-				return 0;
-		i += k + 1;
-	}
-	return 1;
-}
+/* The slots of command_int.h are the command's spans, in order. */
+#define SLOT_AT(slot, field)                                                   \
+	_Static_assert(offsetof(postel_command, field) ==                      \
+			       offsetof(postel_command, verb_text) +           \
+				       (slot) * sizeof(postel_span),           \
+		       #field " is not slot " #slot);
+SLOT_AT(S_VERB, verb_text)
+SLOT_AT(S_ARG, arg)
+SLOT_AT(S_PATH, path)
+SLOT_AT(S_ROUTE, route)
+SLOT_AT(S_LOCAL, local_part)
+SLOT_AT(S_DOMAIN, domain)
+SLOT_AT(S_ENVID, envid)
+SLOT_AT(S_ORCPT_TYPE, orcpt_type)
+SLOT_AT(S_ORCPT_ADDR, orcpt_addr)
+SLOT_AT(S_AUTHP, auth)
+SLOT_AT(S_HOLDUNTIL, holduntil)
+SLOT_AT(S_RRVS, rrvs)
+SLOT_AT(S_MTRK, mtrk)
+SLOT_AT(S_MECH, mechanism)
+SLOT_AT(S_IR, initial_response)

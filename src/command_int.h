@@ -10,7 +10,9 @@
 #include "postel/command.h"
 
 /* Span slots: offsets of marked spans in parser->ms_/me_. A slot counts as
- * set when its bit is in parser->set_ (set by its end mark). */
+ * set when its bit is in parser->set_ (set by its end mark). Slots
+ * S_VERB..S_IR are the spans of postel_command from verb_text on, in the
+ * same order. */
 enum {
 	S_VERB, S_ARG, S_PATH, S_ROUTE, S_LOCAL, S_DOMAIN,
 	S_ENVID, S_ORCPT_TYPE, S_ORCPT_ADDR, S_AUTHP, S_HOLDUNTIL, S_RRVS,
@@ -43,7 +45,9 @@ enum {
 enum {
 	PF_VBAD = 1,   /* the value did not match the parameter's grammar */
 	PF_OK = 2,     /* strict form matched (lenient alternatives) */
-	PF_CR_END = 4  /* line ended with CRLF (else bare LF) */
+	PF_DONE = 4,   /* the line end was scanned */
+	PF_OPEN = 8,   /* MAIL/RCPT path: "<" seen */
+	PF_CLOSE = 16  /* MAIL/RCPT path: ">" seen */
 };
 
 /* Cold helpers (src/command.c). */
@@ -51,7 +55,6 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 			      const unsigned char *base, size_t line_len);
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len);
-int postel__utf8_valid(const unsigned char *s, size_t n);
 int postel__cmd_kind(const unsigned char *kw, size_t n);
 postel_command_error postel__cmd_error_of(postel_violation v,
 					  postel_verb verb);

@@ -94,20 +94,26 @@ static DI_ATTR postel_status DI(decode_data)(postel_data_decoder *d,
 		}
 		/* inside a line: the fast path takes CRLF followed by anything
 		 * but '.', which needs no state change */
-		for (;;) {
-			const unsigned char *q = DI_SCAN(pos, end, &n8);
-			line += (uint64_t)(q - pos);
-			pos = q;
-			if (end - pos < 3 || load16(pos) != CRLF16 || pos[2] == '.')
-				break;
-			line += 2;
-			r->lines++;
-			if (line > r->longest_line)
-				r->longest_line = line;
-			if (line > max_line)
-				tally(d, &r->long_line, AT(pos), 1);
-			line = 0;
-			pos += 2;
+		{
+			uint64_t lines = r->lines, longest = r->longest_line;
+			for (;;) {
+				const unsigned char *q = DI_SCAN(pos, end, &n8);
+				line += (uint64_t)(q - pos);
+				pos = q;
+				if (end - pos < 3 || load16(pos) != CRLF16 ||
+				    pos[2] == '.')
+					break;
+				line += 2;
+				lines++;
+				if (line > longest)
+					longest = line;
+				if (line > max_line)
+					tally(d, &r->long_line, AT(pos), 1);
+				line = 0;
+				pos += 2;
+			}
+			r->lines = lines;
+			r->longest_line = longest;
 		}
 		if (pos == end)
 			HOLD(pos);
@@ -195,7 +201,9 @@ static DI_ATTR postel_status DI(encode_run)(postel_data_encoder *e,
 				continue;
 			}
 		}
-		/* copy runs; CRLF followed by anything but '.' inline */
+		/* copy runs; CRLF inline when the octet after it is known:
+		 * CRLF "." becomes CRLF ".." (the content dot is copied by the
+		 * next run) */
 		for (;;) {
 			size_t n = in_len - i, room = cap - o;
 			size_t k;
@@ -204,11 +212,11 @@ static DI_ATTR postel_status DI(encode_run)(postel_data_encoder *e,
 			k = DI_COPY(in + i, o8 + o, n);
 			i += k;
 			o += k;
-			if (k == n || in_len - i < 3 || cap - o < 2 ||
-			    load16(in + i) != CRLF16 || in[i + 2] == '.')
+			if (k == n || in_len - i < 3 || cap - o < 3 ||
+			    load16(in + i) != CRLF16)
 				break;
-			memcpy(o8 + o, "\r\n", 2);
-			o += 2;
+			memcpy(o8 + o, "\r\n.", 3);
+			o += 2 + (in[i + 2] == '.');
 			i += 2;
 		}
 		if (i == in_len)

@@ -10,26 +10,27 @@
 #include "ehlo_int.h"
 #include "postel/ehlo.h"
 
-typedef struct ectx {
+typedef struct ehlo_ctx {
 	postel_ehlo *e;
 	const postel_reply *r;
 	int refused;
 	int lenient;
-} ectx;
+} ehlo_ctx;
 
-static void note(ectx *c, postel_violation v)
+static void ehlo_note(ehlo_ctx *c, postel_violation v)
 {
 	postel__vlist_add(&c->e->violations, v);
 	if (!c->lenient)
 		c->refused = 1;
 }
 
-static int is_alnum(unsigned char c)
+static int ehlo_is_alnum(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	return (c >= '0' && c <= '9') ||
+	       ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static int is_digits(postel_span s, size_t max)
+static int ehlo_is_digits(postel_span s, size_t max)
 {
 	if (s.n == 0 || s.n > max)
 		return 0;
@@ -41,7 +42,7 @@ static int is_digits(postel_span s, size_t max)
 
 /* Next SP-separated token of `*rest`; empty tokens (runs of SP) are
  * skipped. Returns 0 at the end. */
-static int next_tok(postel_span *rest, postel_span *tok)
+static int ehlo_next_tok(postel_span *rest, postel_span *tok)
 {
 	const char *p = rest->p, *e = rest->p + rest->n, *s;
 	while (p < e && *p == ' ')
@@ -56,21 +57,22 @@ static int next_tok(postel_span *rest, postel_span *tok)
 	return 1;
 }
 
-static size_t count_toks(postel_span s)
+static size_t ehlo_count_toks(postel_span s)
 {
 	postel_span t;
 	size_t n = 0;
-	while (next_tok(&s, &t))
+	while (ehlo_next_tok(&s, &t))
 		n++;
 	return n;
 }
 
-static int span_ieq_span(postel_span a, postel_span b)
+static int ehlo_span_ieq(postel_span a, postel_span b)
 {
 	if (a.n != b.n)
 		return 0;
 	for (size_t i = 0; i < a.n; i++) {
-		unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b.p[i];
+		unsigned char x = (unsigned char)a.p[i],
+			      y = (unsigned char)b.p[i];
 		if (x >= 'a' && x <= 'z')
 			x = (unsigned char)(x - 32);
 		if (y >= 'a' && y <= 'z')
@@ -82,7 +84,7 @@ static int span_ieq_span(postel_span a, postel_span b)
 }
 
 /* ---- first line: Domain / address-literal [ SP ehlo-greet ] ---- */
-static void first_line(ectx *c, postel_span l)
+static void ehlo_first_line(ehlo_ctx *c, postel_span l)
 {
 	size_t i = 0;
 	while (i < l.n && l.p[i] != ' ')
@@ -91,7 +93,7 @@ static void first_line(ectx *c, postel_span l)
 	c->e->greeting = postel__span(l.p + (i < l.n ? i + 1 : i),
 				      i < l.n ? l.n - i - 1 : 0);
 	if (!postel__ehlo_is_domain(c->e->domain))
-		note(c, POSTEL_V_EHLO_DOMAIN);
+		ehlo_note(c, POSTEL_V_EHLO_DOMAIN);
 }
 
 /* ---- extensions ---- */
@@ -99,20 +101,20 @@ static void first_line(ectx *c, postel_span l)
 /* Was mechanism `m` (at m.p, inside line `upto`) named before, on this or
  * an earlier AUTH line? Searches the stored names, and the earlier lines
  * once the array is full. */
-static int mech_seen(ectx *c, postel_span m, size_t upto);
+static int ehlo_mech_seen(ehlo_ctx *c, postel_span m, size_t upto);
 
-static void add_mechs(ectx *c, postel_span params, size_t line)
+static void ehlo_add_mechs(ehlo_ctx *c, postel_span params, size_t line)
 {
 	postel_ehlo *e = c->e;
 	postel_span t;
 	size_t n = 0;
-	while (next_tok(&params, &t)) {
+	while (ehlo_next_tok(&params, &t)) {
 		n++;
 		if (!postel__ehlo_is_mech(t)) {
-			note(c, POSTEL_V_EHLO_AUTH);
+			ehlo_note(c, POSTEL_V_EHLO_AUTH);
 			continue;
 		}
-		if (mech_seen(c, t, line))
+		if (ehlo_mech_seen(c, t, line))
 			continue;
 		/* e->num_mechs holds the capacity until the parse ends */
 		if (e->mech_count < e->num_mechs)
@@ -120,12 +122,12 @@ static void add_mechs(ectx *c, postel_span params, size_t line)
 		e->mech_count++;
 	}
 	if (n == 0)
-		note(c, POSTEL_V_EHLO_AUTH);
+		ehlo_note(c, POSTEL_V_EHLO_AUTH);
 }
 
 /* Keyword of line `l` and where its parameters start; returns 1 for the
  * historic "AUTH=mech ..." form (RFC 4954 §3 predecessors). */
-static int split_line(postel_span l, postel_span *kw, postel_span *params)
+static int ehlo_split_line(postel_span l, postel_span *kw, postel_span *params)
 {
 	size_t i = 0;
 	if (l.n > 5 && postel__span_ieq(postel__span(l.p, 5), "AUTH=")) {
@@ -141,32 +143,33 @@ static int split_line(postel_span l, postel_span *kw, postel_span *params)
 	return 0;
 }
 
-static int mech_seen(ectx *c, postel_span m, size_t upto)
+static int ehlo_mech_seen(ehlo_ctx *c, postel_span m, size_t upto)
 {
 	const postel_ehlo *e = c->e;
-	size_t stored = e->mech_count < e->num_mechs ? e->mech_count : e->num_mechs;
+	size_t stored =
+		e->mech_count < e->num_mechs ? e->mech_count : e->num_mechs;
 	for (size_t i = 0; i < stored; i++)
-		if (span_ieq_span(e->mechs[i], m))
+		if (ehlo_span_ieq(e->mechs[i], m))
 			return 1;
 	if (e->mech_count <= stored)
 		return 0;
 	/* the array is full: look at every earlier AUTH token */
 	for (size_t li = 1; li <= upto; li++) {
 		postel_span kw, params, t;
-		split_line(c->r->lines[li], &kw, &params);
+		ehlo_split_line(c->r->lines[li], &kw, &params);
 		if (!postel__span_ieq(kw, "AUTH"))
 			continue;
-		while (next_tok(&params, &t) && t.p < m.p)
-			if (postel__ehlo_is_mech(t) && span_ieq_span(t, m))
+		while (ehlo_next_tok(&params, &t) && t.p < m.p)
+			if (postel__ehlo_is_mech(t) && ehlo_span_ieq(t, m))
 				return 1;
 	}
 	return 0;
 }
 
-static void limits(ectx *c, postel_span params)
+static void ehlo_limits(ehlo_ctx *c, postel_span params)
 {
 	postel_span t;
-	while (next_tok(&params, &t)) {
+	while (ehlo_next_tok(&params, &t)) {
 		size_t i = 0;
 		uint64_t v;
 		uint64_t *dst = NULL;
@@ -183,141 +186,153 @@ static void limits(ectx *c, postel_span params)
 		else if (postel__span_ieq(name, "RCPTDOMAINMAX"))
 			dst = &c->e->limit_rcptdomainmax;
 		/* RFC 9422: unknown names and malformed values are ignored */
-		if (dst && *dst == 0 && postel__parse_u64(val.p, val.n, &v) == 0)
+		if (dst && *dst == 0 &&
+		    postel__parse_u64(val.p, val.n, &v) == 0)
 			*dst = v;
 	}
 }
 
-enum kw_kind { K_FLAG, K_SIZE, K_AUTH, K_MTPRIO, K_DELIVERBY, K_FUTREL, K_LIMITS };
+enum ehlo_kw_kind {
+	EK_FLAG,
+	EK_SIZE,
+	EK_AUTH,
+	EK_MTPRIO,
+	EK_DELIVERBY,
+	EK_FUTREL,
+	EK_LIMITS
+};
 
-static const struct kw {
+static const struct ehlo_kw {
 	const char *name;
 	uint32_t bit;
-	enum kw_kind kind;
-} keywords[] = {
-	{"PIPELINING", POSTEL_EHLO_PIPELINING, K_FLAG},
-	{"SIZE", POSTEL_EHLO_SIZE, K_SIZE},
-	{"8BITMIME", POSTEL_EHLO_8BITMIME, K_FLAG},
-	{"BINARYMIME", POSTEL_EHLO_BINARYMIME, K_FLAG},
-	{"CHUNKING", POSTEL_EHLO_CHUNKING, K_FLAG},
-	{"DSN", POSTEL_EHLO_DSN, K_FLAG},
-	{"ENHANCEDSTATUSCODES", POSTEL_EHLO_ENHANCEDSTATUSCODES, K_FLAG},
-	{"STARTTLS", POSTEL_EHLO_STARTTLS, K_FLAG},
-	{"AUTH", POSTEL_EHLO_AUTH, K_AUTH},
-	{"SMTPUTF8", POSTEL_EHLO_SMTPUTF8, K_FLAG},
-	{"REQUIRETLS", POSTEL_EHLO_REQUIRETLS, K_FLAG},
-	{"MT-PRIORITY", POSTEL_EHLO_MT_PRIORITY, K_MTPRIO},
-	{"DELIVERBY", POSTEL_EHLO_DELIVERBY, K_DELIVERBY},
-	{"FUTURERELEASE", POSTEL_EHLO_FUTURERELEASE, K_FUTREL},
-	{"LIMITS", POSTEL_EHLO_LIMITS, K_LIMITS},
-	{"RRVS", POSTEL_EHLO_RRVS, K_FLAG},
-	{"MTRK", POSTEL_EHLO_MTRK, K_FLAG},
-	{"ETRN", POSTEL_EHLO_ETRN, K_FLAG},
+	enum ehlo_kw_kind kind;
+} ehlo_keywords[] = {
+	{"PIPELINING", POSTEL_EHLO_PIPELINING, EK_FLAG},
+	{"SIZE", POSTEL_EHLO_SIZE, EK_SIZE},
+	{"8BITMIME", POSTEL_EHLO_8BITMIME, EK_FLAG},
+	{"BINARYMIME", POSTEL_EHLO_BINARYMIME, EK_FLAG},
+	{"CHUNKING", POSTEL_EHLO_CHUNKING, EK_FLAG},
+	{"DSN", POSTEL_EHLO_DSN, EK_FLAG},
+	{"ENHANCEDSTATUSCODES", POSTEL_EHLO_ENHANCEDSTATUSCODES, EK_FLAG},
+	{"STARTTLS", POSTEL_EHLO_STARTTLS, EK_FLAG},
+	{"AUTH", POSTEL_EHLO_AUTH, EK_AUTH},
+	{"SMTPUTF8", POSTEL_EHLO_SMTPUTF8, EK_FLAG},
+	{"REQUIRETLS", POSTEL_EHLO_REQUIRETLS, EK_FLAG},
+	{"MT-PRIORITY", POSTEL_EHLO_MT_PRIORITY, EK_MTPRIO},
+	{"DELIVERBY", POSTEL_EHLO_DELIVERBY, EK_DELIVERBY},
+	{"FUTURERELEASE", POSTEL_EHLO_FUTURERELEASE, EK_FUTREL},
+	{"LIMITS", POSTEL_EHLO_LIMITS, EK_LIMITS},
+	{"RRVS", POSTEL_EHLO_RRVS, EK_FLAG},
+	{"MTRK", POSTEL_EHLO_MTRK, EK_FLAG},
+	{"ETRN", POSTEL_EHLO_ETRN, EK_FLAG},
 };
 
 const char *postel_ehlo_cap_name(uint32_t cap)
 {
-	for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-		if (keywords[i].bit == cap)
-			return keywords[i].name;
+	for (size_t i = 0; i < sizeof ehlo_keywords / sizeof ehlo_keywords[0];
+	     i++)
+		if (ehlo_keywords[i].bit == cap)
+			return ehlo_keywords[i].name;
 	return NULL;
 }
 
-static void known(ectx *c, const struct kw *k, postel_span params,
-		  size_t line, int first)
+static void ehlo_known(ehlo_ctx *c, const struct ehlo_kw *k, postel_span params,
+		       size_t line, int first)
 {
 	postel_ehlo *e = c->e;
-	size_t np = count_toks(params);
+	size_t np = ehlo_count_toks(params);
 	postel_span t, rest = params;
 	uint64_t v;
 
 	switch (k->kind) {
-	case K_FLAG:
+	case EK_FLAG:
 		/* e.g. RFC 2920 §2 (3): "no parameter is used" */
 		if (np)
-			note(c, POSTEL_V_EHLO_UNEXPECTED_PARAM);
+			ehlo_note(c, POSTEL_V_EHLO_UNEXPECTED_PARAM);
 		break;
-	case K_SIZE:
+	case EK_SIZE:
 		/* RFC 1870 §4: size-param ::= [1*DIGIT]; 0 or none: no
 		 * declared limit. Over 2^64-1 is read as no limit. */
 		if (!first)
 			break;
 		if (np == 0)
 			break;
-		next_tok(&rest, &t);
-		if (np > 1 || !is_digits(t, SIZE_MAX) ||
+		ehlo_next_tok(&rest, &t);
+		if (np > 1 || !ehlo_is_digits(t, SIZE_MAX) ||
 		    postel__parse_u64(t.p, t.n, &v) != 0)
-			note(c, POSTEL_V_EHLO_SIZE);
+			ehlo_note(c, POSTEL_V_EHLO_SIZE);
 		else
 			e->size = v;
 		break;
-	case K_AUTH:
-		add_mechs(c, params, line);
+	case EK_AUTH:
+		ehlo_add_mechs(c, params, line);
 		break;
-	case K_MTPRIO:
+	case EK_MTPRIO:
 		/* RFC 6710 §7: [SP priority-profile],
 		 * priority-profile = 1*20(ALPHA / DIGIT / "-" / "_" / ".") */
 		if (!first || np == 0)
 			break;
-		next_tok(&rest, &t);
+		ehlo_next_tok(&rest, &t);
 		{
 			int ok = np == 1 && t.n <= 20;
 			for (size_t i = 0; ok && i < t.n; i++)
-				ok = is_alnum((unsigned char)t.p[i]) ||
+				ok = ehlo_is_alnum((unsigned char)t.p[i]) ||
 				     t.p[i] == '-' || t.p[i] == '_' ||
 				     t.p[i] == '.';
 			if (ok)
 				e->mt_priority_policy = t;
 			else
-				note(c, POSTEL_V_EHLO_MT_PRIORITY);
+				ehlo_note(c, POSTEL_V_EHLO_MT_PRIORITY);
 		}
 		break;
-	case K_DELIVERBY:
+	case EK_DELIVERBY:
 		/* RFC 2852 §2: deliverby-param = min-by-time
 		 * *( ',' extension-token ), min-by-time = [1*9DIGIT] */
 		if (!first || np == 0)
 			break;
-		next_tok(&rest, &t);
+		ehlo_next_tok(&rest, &t);
 		{
 			size_t i = 0;
 			while (i < t.n && t.p[i] != ',')
 				i++;
 			postel_span d = postel__span(t.p, i);
-			if (np > 1 || (i > 0 && !is_digits(d, 9)))
-				note(c, POSTEL_V_EHLO_DELIVERBY);
+			if (np > 1 || (i > 0 && !ehlo_is_digits(d, 9)))
+				ehlo_note(c, POSTEL_V_EHLO_DELIVERBY);
 			else if (i > 0)
-				(void)postel__parse_u64(d.p, d.n, &e->deliverby_min);
+				(void)postel__parse_u64(d.p, d.n,
+							&e->deliverby_min);
 		}
 		break;
-	case K_FUTREL:
+	case EK_FUTREL:
 		/* RFC 4865 §3: SP max-future-release-interval SP
 		 * max-future-release-date-time; interval = %x31-39 *8DIGIT */
 		if (!first)
 			break;
 		if (np != 2) {
-			note(c, POSTEL_V_EHLO_FUTURERELEASE);
+			ehlo_note(c, POSTEL_V_EHLO_FUTURERELEASE);
 			break;
 		}
-		next_tok(&rest, &t);
-		if (is_digits(t, 9) && t.p[0] != '0')
-			(void)postel__parse_u64(t.p, t.n, &e->futurerelease_interval);
+		ehlo_next_tok(&rest, &t);
+		if (ehlo_is_digits(t, 9) && t.p[0] != '0')
+			(void)postel__parse_u64(t.p, t.n,
+						&e->futurerelease_interval);
 		else
-			note(c, POSTEL_V_EHLO_FUTURERELEASE);
-		next_tok(&rest, &t);
+			ehlo_note(c, POSTEL_V_EHLO_FUTURERELEASE);
+		ehlo_next_tok(&rest, &t);
 		if (postel__ehlo_is_datetime(t))
 			e->futurerelease_datetime = t;
 		else
-			note(c, POSTEL_V_EHLO_FUTURERELEASE);
+			ehlo_note(c, POSTEL_V_EHLO_FUTURERELEASE);
 		break;
-	case K_LIMITS:
+	case EK_LIMITS:
 		if (first)
-			limits(c, params);
+			ehlo_limits(c, params);
 		break;
 	}
 }
 
 /* RFC 5321 §4.1.1.1: ehlo-param = 1*(%d33-126), one SP before each. */
-static int params_ok(postel_span p, int had_sp)
+static int ehlo_params_ok(postel_span p, int had_sp)
 {
 	if ((had_sp && p.n == 0) || (p.n && p.p[0] == ' '))
 		return 0; /* trailing SP, or more than one */
@@ -335,7 +350,7 @@ static int params_ok(postel_span p, int had_sp)
 postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 				uint32_t lenient)
 {
-	ectx c;
+	ehlo_ctx c;
 	postel_span *mechs;
 	postel_ehlo_ext *unknown;
 	size_t mcap, ucap;
@@ -362,22 +377,24 @@ postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 	c.refused = 0;
 	c.lenient = (lenient & POSTEL_LENIENT_EHLO_SYNTAX) != 0;
 
-	first_line(&c, r->lines[0]);
+	ehlo_first_line(&c, r->lines[0]);
 	for (size_t i = 1; i < r->line_count; i++) {
 		postel_span l = r->lines[i], kw, params;
-		int old = split_line(l, &kw, &params);
-		const struct kw *k = NULL;
+		int old = ehlo_split_line(l, &kw, &params);
+		const struct ehlo_kw *k = NULL;
 		int first;
 		if (!postel__ehlo_is_keyword(kw) ||
-		    !params_ok(params, old || kw.n < l.n)) {
-			note(&c, POSTEL_V_EHLO_SYNTAX);
+		    !ehlo_params_ok(params, old || kw.n < l.n)) {
+			ehlo_note(&c, POSTEL_V_EHLO_SYNTAX);
 			if (!postel__ehlo_is_keyword(kw))
 				continue;
 		}
-		for (size_t j = 0; j < sizeof keywords / sizeof keywords[0]; j++)
-			if ((kw.p[0] | 0x20) == (keywords[j].name[0] | 0x20) &&
-			    postel__span_ieq(kw, keywords[j].name)) {
-				k = &keywords[j];
+		for (size_t j = 0;
+		     j < sizeof ehlo_keywords / sizeof ehlo_keywords[0]; j++)
+			if ((kw.p[0] | 0x20) ==
+				    (ehlo_keywords[j].name[0] | 0x20) &&
+			    postel__span_ieq(kw, ehlo_keywords[j].name)) {
+				k = &ehlo_keywords[j];
 				break;
 			}
 		if (!k) {
@@ -389,10 +406,10 @@ postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 			continue;
 		}
 		first = !(e->caps & k->bit);
-		if (!first && k->kind != K_AUTH)
-			note(&c, POSTEL_V_EHLO_DUPLICATE);
+		if (!first && k->kind != EK_AUTH)
+			ehlo_note(&c, POSTEL_V_EHLO_DUPLICATE);
 		e->caps |= k->bit;
-		known(&c, k, params, i, first);
+		ehlo_known(&c, k, params, i, first);
 	}
 	e->num_mechs = e->mech_count < mcap ? e->mech_count : mcap;
 	e->num_unknown = e->unknown_count < ucap ? e->unknown_count : ucap;
@@ -403,7 +420,7 @@ int postel_ehlo_has_mech(const postel_ehlo *e, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; i < e->num_mechs; i++)
-		if (span_ieq_span(e->mechs[i], postel__span(name, n)))
+		if (ehlo_span_ieq(e->mechs[i], postel__span(name, n)))
 			return 1;
 	return 0;
 }

@@ -154,6 +154,10 @@ static inline long postel__b64_decode(const char *in, size_t n, char *out)
 	return (long)o;
 }
 
+/* Well-formed UTF-8 (RFC 3629 §4: no overlongs, no surrogates, at most
+ * U+10FFFF); 1 or 0. Shared by the command and reply parsers (RFC 6531). */
+int postel__utf8_valid(const unsigned char *s, size_t n);
+
 /* Debug-build guard against re-entrant calls on one engine (an engine must
  * never be called from inside a call on itself). */
 #ifndef NDEBUG

@@ -61,7 +61,7 @@ int postel_reply_parser_busy(const postel_reply_parser *p)
 }
 
 /* Record `v`; unless `accepted`, the reply is refused (POSTEL_INVALID). */
-static void note(postel_reply_parser *p, postel_violation v, int accepted)
+static void reply_note(postel_reply_parser *p, postel_violation v, int accepted)
 {
 	postel__vlist_add(&p->vl_, v);
 	if (!accepted)
@@ -77,50 +77,11 @@ postel_status postel__reply_fail(postel_reply_parser *p, postel_status st,
 	return st;
 }
 
-/* RFC 3629 §4 UTF8-char sequences, no overlongs or surrogates. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = s[i];
-		size_t k;
-		unsigned lo = 0x80, hi = 0xbf;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return 0;
-		if (n - i <= k)
-			return 0;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t j = 2; j <= k; j++)
-			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
-				return 0;
-		i += k + 1;
-	}
-	return 1;
-}
 
 /* Digits of one enhanced-code field at s[i..n): value, count; -1 when
  * none. */
-static int enh_field(const unsigned char *s, size_t n, size_t *i,
-		     unsigned *val, size_t *digits)
+static int reply_enh_field(const unsigned char *s, size_t n, size_t *i,
+			   unsigned *val, size_t *digits)
 {
 	size_t j = *i;
 	unsigned v = 0;
@@ -144,28 +105,28 @@ static int enh_field(const unsigned char *s, size_t n, size_t *i,
  * (class 2, 4 or 5, any number of digits) is taken for a status code;
  * anything else is plain text.
  */
-static void first_enhanced(postel_reply_parser *p, const unsigned char *t,
-			   size_t n)
+static void reply_first_enhanced(postel_reply_parser *p, const unsigned char *t,
+				 size_t n)
 {
 	size_t i = 2, ds, dd;
 	unsigned subj, det;
 	int lenient = (p->cfg_.lenient & POSTEL_LENIENT_REPLY_ENHANCED) != 0;
 	if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.')
 		return;
-	if (enh_field(t, n, &i, &subj, &ds) < 0 || i >= n || t[i] != '.')
+	if (reply_enh_field(t, n, &i, &subj, &ds) < 0 || i >= n || t[i] != '.')
 		return;
 	i++;
-	if (enh_field(t, n, &i, &det, &dd) < 0 || (i < n && t[i] != ' '))
+	if (reply_enh_field(t, n, &i, &det, &dd) < 0 || (i < n && t[i] != ' '))
 		return;
 	if (ds > 3 || dd > 3) {
-		note(p, POSTEL_V_REPLY_ENH_SYNTAX, lenient);
+		reply_note(p, POSTEL_V_REPLY_ENH_SYNTAX, lenient);
 		return;
 	}
 	/* "without leading zero digits" (RFC 3463 §2) */
 	if ((ds > 1 && t[2] == '0') || (dd > 1 && t[2 + ds + 1] == '0'))
-		note(p, POSTEL_V_REPLY_ENH_SYNTAX, lenient);
+		reply_note(p, POSTEL_V_REPLY_ENH_SYNTAX, lenient);
 	if ((unsigned)(t[0] - '0') != p->code_ / 100)
-		note(p, POSTEL_V_REPLY_ENH_MISMATCH, lenient);
+		reply_note(p, POSTEL_V_REPLY_ENH_MISMATCH, lenient);
 	p->enh_class_ = (unsigned char)(t[0] - '0');
 	p->enh_subject_ = (unsigned short)subj;
 	p->enh_detail_ = (unsigned short)det;
@@ -173,41 +134,42 @@ static void first_enhanced(postel_reply_parser *p, const unsigned char *t,
 }
 
 void postel__reply_line_slow(postel_reply_parser *p, const unsigned char *b,
-			     const unsigned char *l, postel_span t,
-			     unsigned lf, size_t n)
+			     const unsigned char *l, postel_span t, unsigned lf,
+			     size_t n)
 {
 	uint32_t len = p->cfg_.lenient;
 
 	if (lf & POSTEL__RL_BARE_LF)
-		note(p, POSTEL_V_BARE_LF, (len & POSTEL_LENIENT_REPLY_BARE_LF) != 0);
+		reply_note(p, POSTEL_V_BARE_LF,
+			   (len & POSTEL_LENIENT_REPLY_BARE_LF) != 0);
 	if (n == 0) {
 		/* RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39 */
 		if (l[0] < '2' || l[0] > '5' || l[1] > '5')
-			note(p, POSTEL_V_REPLY_BAD_CODE, 0);
-		first_enhanced(p, (const unsigned char *)t.p, t.n);
+			reply_note(p, POSTEL_V_REPLY_BAD_CODE, 0);
+		reply_first_enhanced(p, (const unsigned char *)t.p, t.n);
 	} else {
 		/* RFC 5321 §4.2.1: the same code on every line */
 		if (l[0] != b[0] || l[1] != b[1] || l[2] != b[2])
-			note(p, POSTEL_V_REPLY_CODE_MISMATCH, 0);
+			reply_note(p, POSTEL_V_REPLY_CODE_MISMATCH, 0);
 		/* RFC 2034 §4: the same status code on every line */
 		if (p->enh_len_ &&
 		    (t.n < p->enh_len_ ||
 		     memcmp(t.p, b + 4, p->enh_len_) != 0 ||
 		     (t.n > p->enh_len_ && t.p[p->enh_len_] != ' ')))
-			note(p, POSTEL_V_REPLY_ENH_INCONSISTENT,
-			     (len & POSTEL_LENIENT_REPLY_ENHANCED) != 0);
+			reply_note(p, POSTEL_V_REPLY_ENH_INCONSISTENT,
+				   (len & POSTEL_LENIENT_REPLY_ENHANCED) != 0);
 	}
 	if (lf & POSTEL__RL_NUL)
-		note(p, POSTEL_V_NUL_OCTET, 0);
+		reply_note(p, POSTEL_V_NUL_OCTET, 0);
 	if (lf & POSTEL__RL_CTL)
-		note(p, POSTEL_V_CONTROL_CHAR,
-		     (len & POSTEL_LENIENT_REPLY_CONTROL) != 0);
+		reply_note(p, POSTEL_V_CONTROL_CHAR,
+			   (len & POSTEL_LENIENT_REPLY_CONTROL) != 0);
 	if (lf & POSTEL__RL_8BIT) {
 		int ok8 = (len & POSTEL_LENIENT_REPLY_8BIT) != 0;
 		if (!p->cfg_.utf8)
-			note(p, POSTEL_V_EIGHT_BIT, ok8);
-		else if (!utf8_valid((const unsigned char *)t.p, t.n))
-			note(p, POSTEL_V_REPLY_BAD_UTF8, ok8);
+			reply_note(p, POSTEL_V_EIGHT_BIT, ok8);
+		else if (!postel__utf8_valid((const unsigned char *)t.p, t.n))
+			reply_note(p, POSTEL_V_REPLY_BAD_UTF8, ok8);
 	}
 }
 
@@ -225,8 +187,7 @@ void postel__reply_rebase(postel_reply_parser *p, const unsigned char *b,
 	}
 }
 
-postel_span postel_reply_strip_enhanced(const postel_reply *r,
-					postel_span line)
+postel_span postel_reply_strip_enhanced(const postel_reply *r, postel_span line)
 {
 	size_t n = r->enhanced.n;
 	if (n == 0 || line.n < n || memcmp(line.p, r->enhanced.p, n) != 0)

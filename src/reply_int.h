@@ -11,7 +11,7 @@
 
 /* Per-line events recorded by the scanner's actions. */
 #define POSTEL__RL_BARE_LF 0x01u
-#define POSTEL__RL_CTL 0x02u    /* C0 control other than HT, or DEL */
+#define POSTEL__RL_CTL 0x02u /* C0 control other than HT, or DEL */
 #define POSTEL__RL_NUL 0x04u
 #define POSTEL__RL_8BIT 0x08u
 
@@ -30,8 +30,8 @@ postel_status postel__reply_fail(postel_reply_parser *p, postel_status st,
  * octets, a continuation code that differs. `l` is the line, `t` its
  * text, `n` its index in the reply. */
 void postel__reply_line_slow(postel_reply_parser *p, const unsigned char *b,
-			     const unsigned char *l, postel_span t,
-			     unsigned lf, size_t n);
+			     const unsigned char *l, postel_span t, unsigned lf,
+			     size_t n);
 
 /* Rebuild the spans of lines [0, stale), stored while the reply's bytes
  * were elsewhere, from their text lengths and the bytes now at `b`. */
@@ -54,8 +54,8 @@ static inline void postel__reply_start(postel_reply_parser *p)
 }
 
 /* Text of the line `l` of `raw` octets whose line end is `eol` octets. */
-static inline postel_span postel__reply_text(const unsigned char *l,
-					     size_t raw, size_t eol)
+static inline postel_span postel__reply_text(const unsigned char *l, size_t raw,
+					     size_t eol)
 {
 	if (l[3] != '-' && l[3] != ' ')
 		return postel__span((const char *)l + 3, 0);
@@ -69,8 +69,8 @@ static inline postel_status postel__reply_finish(postel_reply_parser *p,
 						 postel_reply *r,
 						 size_t *consumed, size_t stale)
 {
-	postel_status st = (p->rflags_ & POSTEL__RF_REFUSED) ? POSTEL_INVALID
-							      : POSTEL_OK;
+	postel_status st =
+		(p->rflags_ & POSTEL__RF_REFUSED) ? POSTEL_INVALID : POSTEL_OK;
 	if (stale)
 		postel__reply_rebase(p, (const unsigned char *)buf, stale);
 	r->num_lines = p->nlines_ < p->lines_cap_ ? p->nlines_ : p->lines_cap_;

@@ -40,7 +40,7 @@ typedef struct out {
 	size_t cap, n;
 } out;
 
-static void put(out *o, const char *s, size_t n)
+static void trace_put(out *o, const char *s, size_t n)
 {
 	if (o->n < o->cap) {
 		size_t k = o->cap - o->n < n ? o->cap - o->n : n;
@@ -51,7 +51,7 @@ static void put(out *o, const char *s, size_t n)
 
 static void puts_(out *o, const char *s)
 {
-	put(o, s, strlen(s));
+	trace_put(o, s, strlen(s));
 }
 
 /* Character classes of the clauses. */
@@ -167,7 +167,7 @@ postel_status postel_trace_received(const postel_trace *t, char *buf,
 	/* Time-stamp-line = "Received:" FWS Stamp CRLF (RFC 5321 §4.4) */
 	puts_(&o, "Received: from ");
 	if (ok_domain(t->helo))
-		put(&o, t->helo.p, t->helo.n);
+		trace_put(&o, t->helo.p, t->helo.n);
 	else
 		puts_(&o, "unknown");
 	/* Extended-Domain: Domain FWS "(" TCP-info ")" */
@@ -202,7 +202,7 @@ postel_status postel_trace_received(const postel_trace *t, char *buf,
 	/* For = CFWS "FOR" FWS ( Path / Mailbox ): exactly one path */
 	if (t->for_path.n) {
 		puts_(&o, "\r\n\tfor <");
-		put(&o, t->for_path.p, t->for_path.n);
+		trace_put(&o, t->for_path.p, t->for_path.n);
 		puts_(&o, ">;");
 	} else {
 		puts_(&o, ";");
@@ -225,7 +225,7 @@ postel_status postel_trace_return_path(postel_span path, char *buf,
 	out o = {buf, cap, 0};
 	/* Return-path-line = "Return-Path:" FWS Reverse-path CRLF */
 	puts_(&o, "Return-Path: <");
-	put(&o, path.p, path.n);
+	trace_put(&o, path.p, path.n);
 	puts_(&o, ">\r\n");
 	return finish(&o, len);
 }

@@ -1,7 +1,8 @@
 /*
- * One runner for every Check suite: `postel-test [SUITE]`. Without an
- * argument every suite runs. CK_RUN_CASE / CK_EXCLUDE_CASES select cases
- * (meson uses them to split the "unit" and "vectors" test suites).
+ * One runner for every Check suite: `postel-test [SUITE|all] [unit|vectors]`.
+ * Without arguments every test of every suite runs. The second argument
+ * selects by tag: each suite tags its vector-replay TCase "vectors", so
+ * meson's "unit" suite runs the rest and its "vectors" suite only those.
  */
 #include <check.h>
 #include <stdio.h>
@@ -19,7 +20,8 @@ int main(int argc, char **argv)
 	SRunner *sr = NULL;
 	int found = 0;
 #define X(m)                                                                   \
-	if (argc < 2 || strcmp(argv[1], #m) == 0) {                            \
+	if (argc < 2 || strcmp(argv[1], "all") == 0 ||                         \
+	    strcmp(argv[1], #m) == 0) {                            \
 		if (!sr)                                                       \
 			sr = srunner_create(suite_##m());                      \
 		else                                                           \
@@ -32,7 +34,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "postel-test: no suite named %s\n", argv[1]);
 		return 2;
 	}
-	srunner_run_all(sr, CK_NORMAL);
+	const char *part = argc > 2 ? argv[2] : NULL;
+	if (part && strcmp(part, "unit") == 0)
+		srunner_run_tagged(sr, NULL, NULL, NULL, "vectors", CK_NORMAL);
+	else if (part && strcmp(part, "vectors") == 0)
+		srunner_run_tagged(sr, NULL, NULL, "vectors", NULL, CK_NORMAL);
+	else if (part) {
+		fprintf(stderr, "postel-test: part must be unit or vectors\n");
+		srunner_free(sr);
+		return 2;
+	} else
+		srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -22,6 +22,14 @@
 
 #define MAX_TO 16
 
+/* Check records every passing ck_assert (a write per assertion): the hot
+ * loops of the harness use this instead. */
+#define REQUIRE(c)                                                             \
+	do {                                                                   \
+		if (!(c))                                                      \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);     \
+	} while (0)
+
 typedef struct app {
 	postel_client c;
 	postel_client_config cfg;
@@ -39,7 +47,7 @@ typedef struct app {
 	size_t msg_n, step;
 	int messages;
 	char mech[32];
-	int auth_ir, auth_cancel, noop, rset;
+	int auth_ir, auth_cancel, noop, rset, zero_copy;
 	char user[64], pass[64];
 	postel_client_mail_opts mail;
 	char envid[128], orcpt[300];
@@ -144,6 +152,7 @@ static void app_setup(app *a, const vec *v)
 	a->auth_cancel = vec_config_has(v, "auth-cancel");
 	a->noop = vec_config_has(v, "noop");
 	a->rset = vec_config_has(v, "rset");
+	a->zero_copy = vec_config_has(v, "zero-copy");
 	strcpy(a->user, "user");
 	strcpy(a->pass, "secret");
 	cfg_str(v, "user", a->user, sizeof a->user, NULL);
@@ -226,7 +235,7 @@ static void app_reset(void *ctx)
 static void log_out(app *a, const char *p, size_t n, tlog *log)
 {
 	for (size_t i = 0; i < n; i++) {
-		ck_assert(a->line_n < sizeof a->line);
+		REQUIRE(a->line_n < sizeof a->line);
 		a->line[a->line_n++] = p[i];
 		if (p[i] == '\n') {
 			size_t l = a->line_n;
@@ -404,7 +413,10 @@ static void act(app *a, const postel_client_event *ev, tlog *log)
 		size_t n = a->step && a->step < left ? a->step : left;
 		int last = n == left;
 		size_t used = 0;
-		st = postel_client_body(&a->c, a->msg + a->off, n, last, &used);
+		st = a->zero_copy ? postel_client_body_ref(&a->c, a->msg + a->off,
+							   n, last, &used)
+				  : postel_client_body(&a->c, a->msg + a->off,
+						       n, last, &used);
 		a->off += used;
 		tlog_printf(log, "> body %zu%s used=%zu", n, last ? " last" : "",
 			    used);
@@ -461,6 +473,8 @@ static size_t before_mark(const char *p, size_t n)
 static size_t drive(app *a, const char *p, size_t n, tlog *log)
 {
 	size_t used = 0;
+	if (!p)
+		p = "";
 	postel_client_event ev;
 	for (int guard = 0; guard < 1000000; guard++) {
 		if (postel_client_next(&a->c, &ev)) {
@@ -469,14 +483,13 @@ static size_t drive(app *a, const char *p, size_t n, tlog *log)
 			continue;
 		}
 		unsigned st = postel_client_state(&a->c);
-		ck_assert(!(st & POSTEL_DECIDE));
+		REQUIRE(!(st & POSTEL_DECIDE));
 		if (st & POSTEL_WRITE) {
 			size_t k;
 			const char *o = postel_client_send_buf(&a->c, &k);
-			ck_assert(o && k > 0);
+			REQUIRE(o && k > 0);
 			log_out(a, o, k, log);
-			ck_assert_int_eq(postel_client_send_ack(&a->c, k),
-					 POSTEL_OK);
+			REQUIRE(postel_client_send_ack(&a->c, k) == POSTEL_OK);
 			continue;
 		}
 		size_t avail = before_mark(p + used, n - used);
@@ -485,9 +498,7 @@ static size_t drive(app *a, const char *p, size_t n, tlog *log)
 			    memcmp(p + used, TLS_MARK, TLS_MARK_N) == 0) {
 				used += TLS_MARK_N;
 				tlog_printf(log, "tls\n");
-				ck_assert_int_eq(
-					postel_client_tls_started(&a->c),
-					POSTEL_OK);
+				REQUIRE((postel_client_tls_started(&a->c)) == (POSTEL_OK));
 				continue;
 			}
 		} else if (!(st & (POSTEL_READ | POSTEL_CLOSED))) {
@@ -502,7 +513,7 @@ static size_t drive(app *a, const char *p, size_t n, tlog *log)
 		if (avail > room)
 			avail = room;
 		memcpy(in, p + used, avail);
-		ck_assert_int_eq(postel_client_recv_ack(&a->c, avail), POSTEL_OK);
+		REQUIRE(postel_client_recv_ack(&a->c, avail) == POSTEL_OK);
 		used += avail;
 	}
 	return used;
@@ -710,6 +721,575 @@ START_TEST(base64_helpers)
 }
 END_TEST
 
+/* ---- programmatic sessions ------------------------------------------ */
+
+/* A scripted server for the unit tests: the replies to give, in order;
+ * the client's output is collected in `out`. */
+typedef struct duo {
+	postel_client c;
+	char in[4096], outb[1024];
+	char *out;
+	size_t out_n, out_cap;
+	size_t max_pending; /* most output bytes the engine held at once */
+	const char *caller_p; /* a caller buffer the engine may hand out */
+	size_t caller_n, from_caller;
+} duo;
+
+static void duo_init(duo *d, const postel_client_config *cfg, size_t outcap)
+{
+	memset(d, 0, sizeof *d);
+	ck_assert_uint_le(outcap, sizeof d->outb);
+	ck_assert_int_eq(postel_client_init(&d->c, cfg, d->in, sizeof d->in,
+					    d->outb, outcap),
+			 POSTEL_OK);
+	d->out_cap = 1 << 16;
+	d->out = malloc(d->out_cap);
+	ck_assert(d->out);
+}
+
+static void duo_free(duo *d)
+{
+	free(d->out);
+}
+
+static void duo_flush(duo *d)
+{
+	size_t n;
+	const char *p;
+	while ((p = postel_client_send_buf(&d->c, &n)) != NULL) {
+		REQUIRE(n > 0);
+		uintptr_t u = (uintptr_t)p, c0 = (uintptr_t)d->caller_p;
+		if (d->caller_p && u >= c0 && u < c0 + d->caller_n)
+			d->from_caller += n;
+		else if (n > d->max_pending)
+			d->max_pending = n;
+		while (d->out_n + n > d->out_cap) {
+			d->out_cap *= 2;
+			d->out = realloc(d->out, d->out_cap);
+			REQUIRE(d->out);
+		}
+		/* in two pieces: a partial write must resume exactly */
+		size_t half = n / 2;
+		memcpy(d->out + d->out_n, p, half);
+		d->out_n += half;
+		REQUIRE(postel_client_send_ack(&d->c, half) == POSTEL_OK);
+		p = postel_client_send_buf(&d->c, &n);
+		memcpy(d->out + d->out_n, p, n);
+		d->out_n += n;
+		REQUIRE(postel_client_send_ack(&d->c, n) == POSTEL_OK);
+	}
+}
+
+static void duo_give(duo *d, const char *s)
+{
+	size_t room, n = strlen(s);
+	char *p = postel_client_recv_buf(&d->c, &room);
+	REQUIRE((room) >= (n));
+	memcpy(p, s, n);
+	REQUIRE(postel_client_recv_ack(&d->c, n) == POSTEL_OK);
+}
+
+/* Pull events until a decision of type `want` (other decisions fail the
+ * test); replies are given by the caller beforehand. */
+static postel_client_event duo_until(duo *d, postel_client_event_type want)
+{
+	postel_client_event ev;
+	for (int i = 0; i < 1000; i++) {
+		duo_flush(d);
+		if (!postel_client_next(&d->c, &ev))
+			continue;
+		if (ev.type == want)
+			return ev;
+		ck_assert_msg(ev.type == POSTEL_CLIENT_REPLY ||
+				      ev.type == POSTEL_CLIENT_TRANSACTION_END,
+			      "unexpected %s", postel_client_event_name(ev.type));
+	}
+	ck_abort_msg("no %s event", postel_client_event_name(want));
+	return ev;
+}
+
+static const char *duo_text(duo *d)
+{
+	duo_flush(d);
+	if (d->out_n == d->out_cap)
+		d->out = realloc(d->out, ++d->out_cap);
+	d->out[d->out_n] = '\0';
+	return d->out;
+}
+
+/* Greeting and EHLO with `ehlo` (the lines after the first), then READY. */
+static void duo_ready(duo *d, const char *ehlo)
+{
+	duo_give(d, "220 mx.example ESMTP\r\n");
+	postel_client_event ev;
+	ck_assert(postel_client_next(&d->c, &ev));
+	ck_assert_int_eq(ev.cmd, POSTEL_CLIENT_CMD_GREETING);
+	duo_flush(d);
+	duo_give(d, ehlo);
+	duo_until(d, POSTEL_CLIENT_READY);
+}
+
+/* Random content with CRLF lines, dots at line starts, long lines. */
+static size_t make_content(char *p, size_t n, unsigned seed)
+{
+	size_t o = 0;
+	while (o + 2 < n) {
+		seed = seed * 1103515245u + 12345u;
+		size_t len = (seed >> 8) % 200;
+		if ((seed >> 4) % 7 == 0)
+			len = (seed >> 3) % 1500;
+		for (size_t i = 0; i < len && o + 2 < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			char ch = (char)(' ' + (seed >> 16) % 95);
+			if (i == 0 && (seed >> 10) % 3 == 0)
+				ch = '.';
+			p[o++] = ch;
+		}
+		p[o++] = '\r';
+		p[o++] = '\n';
+	}
+	return o;
+}
+
+static postel_client_config cfg_with(uint32_t flags)
+{
+	postel_client_config cfg = basic_cfg();
+	cfg.flags = flags;
+	cfg.lenient = POSTEL_LENIENT;
+	return cfg;
+}
+
+/* Stream `content` at NEED_CONTENT in pieces of `step` octets. */
+static void stream(duo *d, const char *content, size_t n, size_t step)
+{
+	size_t off = 0;
+	int done = 0;
+	while (!done) {
+		duo_until(d, POSTEL_CLIENT_NEED_CONTENT);
+		for (;;) {
+			size_t k = n - off < step ? n - off : step;
+			int last = off + k == n;
+			size_t used = 99;
+			postel_status st = postel_client_body(
+				&d->c, content + off, k, last, &used);
+			REQUIRE((used) <= (k));
+			off += used;
+			if (st == POSTEL_OK && last) {
+				done = 1;
+				break;
+			}
+			if (st == POSTEL_OUTPUT_FULL)
+				break;
+			REQUIRE((st) == (POSTEL_OK));
+		}
+	}
+}
+
+/* DATA: what goes out decodes to the content (dot-stuffing round trip),
+ * through a 1 KiB output buffer and any piece size. */
+START_TEST(data_roundtrip)
+{
+	static duo d;
+	static char content[300000];
+	static const size_t steps[] = {1, 7, 100, 1000, 4096, 300000};
+	size_t n = make_content(content, sizeof content, (unsigned)_i + 1);
+	postel_client_config cfg = cfg_with(0);
+	duo_init(&d, &cfg, 1024);
+	duo_ready(&d, "250 mx.example\r\n");
+	postel_client_mail_opts m;
+	memset(&m, 0, sizeof m);
+	m.from = postel__span("a@b.example", 11);
+	REQUIRE(postel_client_mail(&d.c, &m) == POSTEL_OK);
+	duo_flush(&d);
+	duo_give(&d, "250 ok\r\n");
+	duo_until(&d, POSTEL_CLIENT_NEED_RCPT);
+	REQUIRE(postel_client_rcpt(&d.c, "c@d.example", 11, NULL) == POSTEL_OK);
+	duo_flush(&d);
+	duo_give(&d, "250 ok\r\n");
+	duo_until(&d, POSTEL_CLIENT_NEED_RCPT);
+	REQUIRE((postel_client_data(&d.c)) == (POSTEL_OK));
+	duo_flush(&d);
+	duo_give(&d, "354 go\r\n");
+	size_t start = d.out_n;
+	REQUIRE((postel_client_timeout(&d.c)) == (POSTEL_TIMEOUT_DATA_INIT));
+	stream(&d, content, n, steps[_i % 6]);
+	REQUIRE((postel_client_timeout(&d.c)) == (POSTEL_TIMEOUT_DATA_BLOCK));
+	duo_flush(&d);
+	REQUIRE((postel_client_timeout(&d.c)) == (POSTEL_TIMEOUT_DATA_TERM));
+	REQUIRE((d.max_pending) <= (1024));
+
+	postel_data_decoder dec;
+	postel_data_config dc;
+	memset(&dc, 0, sizeof dc);
+	dc.lenient = POSTEL_LENIENT_DATA_LONG_LINES; /* 1500-octet lines */
+	REQUIRE(postel_data_decoder_init(&dec, &dc) == POSTEL_OK);
+	char *back = malloc(n + 1);
+	size_t got = 0, pos = start;
+	int ended = 0;
+	while (!ended) {
+		postel_data_event ev;
+		size_t used = 0;
+		postel_status st = postel_data_decode(&dec, d.out + pos,
+						      d.out_n - pos, &ev, &used);
+		pos += used;
+		REQUIRE(st == POSTEL_OK || st == POSTEL_NEED_MORE);
+		REQUIRE(st == POSTEL_OK || used > 0);
+		if (ev.type == POSTEL_DATA_CONTENT) {
+			REQUIRE((got + ev.content.n) <= (n));
+			memcpy(back + got, ev.content.p, ev.content.n);
+			got += ev.content.n;
+		}
+		if (ev.type == POSTEL_DATA_END) {
+			ended = 1;
+			REQUIRE((ev.result->verdict) == (POSTEL_DATA_ACCEPT));
+		}
+	}
+	REQUIRE((pos) == (d.out_n)); /* nothing after the final dot */
+	REQUIRE((got) == (n));
+	REQUIRE(memcmp(back, content, n) == 0);
+	free(back);
+	duo_give(&d, "250 queued\r\n");
+	postel_client_event ev = duo_until(&d, POSTEL_CLIENT_READY);
+	(void)ev;
+	duo_free(&d);
+}
+END_TEST
+
+/* BDAT: the chunks carry the content unaltered, each header announces
+ * exactly what follows, the last one says LAST; pipelined or not. */
+START_TEST(bdat_roundtrip)
+{
+	static duo d;
+	static char content[200000];
+	static const size_t steps[] = {1, 999, 100000, 5000};
+	int pipelined = _i & 1;
+	int zero_copy = _i >= 12; /* postel_client_body_ref() */
+	size_t n = make_content(content, sizeof content, (unsigned)_i + 7);
+	postel_client_config cfg = cfg_with(0);
+	cfg.bdat_chunk = (_i & 2) ? 300 : 0;
+	duo_init(&d, &cfg, 1024);
+	duo_ready(&d, pipelined ? "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"
+				: "250-mx\r\n250 CHUNKING\r\n");
+	postel_client_mail_opts m;
+	memset(&m, 0, sizeof m);
+	REQUIRE(postel_client_mail(&d.c, &m) == POSTEL_OK);
+	if (!pipelined) {
+		duo_flush(&d);
+		duo_give(&d, "250 ok\r\n");
+	}
+	duo_until(&d, POSTEL_CLIENT_NEED_RCPT);
+	REQUIRE(postel_client_rcpt(&d.c, "c@d.example", 11, NULL) == POSTEL_OK);
+	if (!pipelined) {
+		duo_flush(&d);
+		duo_give(&d, "250 ok\r\n");
+	}
+	duo_until(&d, POSTEL_CLIENT_NEED_RCPT);
+	REQUIRE((postel_client_data(&d.c)) == (POSTEL_OK));
+	d.caller_p = content;
+	d.caller_n = n;
+	size_t start = d.out_n, chunks = 0;
+	/* stream, answering each chunk when not pipelined */
+	size_t off = 0, step = steps[(_i / 4) % 4];
+	int done = 0;
+	postel_client_event ev;
+	while (!done) {
+		duo_flush(&d);
+		if (!postel_client_next(&d.c, &ev)) {
+			/* a chunk waits for its reply, or the pipeline is
+			 * full: answer the oldest command */
+			REQUIRE(postel_client_state(&d.c) & POSTEL_READ);
+			duo_give(&d, "250 ok\r\n");
+			chunks++;
+			continue;
+		}
+		if (ev.type != POSTEL_CLIENT_NEED_CONTENT)
+			continue;
+		size_t k = n - off < step ? n - off : step, used = 0;
+		postel_status st =
+			zero_copy ? postel_client_body_ref(&d.c, content + off,
+							   k, off + k == n,
+							   &used)
+				  : postel_client_body(&d.c, content + off, k,
+						       off + k == n, &used);
+		off += used;
+		done = st == POSTEL_OK && off == n;
+	}
+	duo_flush(&d);
+	REQUIRE((d.max_pending) <= (1024));
+	/* parse the chunks */
+	size_t pos = start, got = 0;
+	int last = 0;
+	char *back = malloc(n + 1);
+	while (pos < d.out_n) {
+		REQUIRE(!last);
+		REQUIRE(memcmp(d.out + pos, "BDAT ", 5) == 0);
+		char *e;
+		unsigned long long sz = strtoull(d.out + pos + 5, &e, 10);
+		if (strncmp(e, " LAST", 5) == 0) {
+			last = 1;
+			e += 5;
+		}
+		REQUIRE(e[0] == '\r' && e[1] == '\n');
+		pos = (size_t)(e + 2 - d.out);
+		if (cfg.bdat_chunk)
+			REQUIRE((sz) <= (cfg.bdat_chunk));
+		REQUIRE((pos + sz) <= (d.out_n));
+		memcpy(back + got, d.out + pos, sz);
+		got += sz;
+		pos += sz;
+	}
+	REQUIRE(last);
+	REQUIRE((got) == (n));
+	REQUIRE(memcmp(back, content, n) == 0);
+	free(back);
+	duo_free(&d);
+}
+END_TEST
+
+START_TEST(timeouts_per_phase)
+{
+	static duo d;
+	postel_client_config cfg = cfg_with(0);
+	duo_init(&d, &cfg, 1024);
+	ck_assert_int_eq(postel_client_timeout(&d.c), POSTEL_TIMEOUT_GREETING);
+	duo_give(&d, "220 hi\r\n");
+	postel_client_event ev;
+	ck_assert(postel_client_next(&d.c, &ev));
+	ck_assert_int_eq(postel_client_timeout(&d.c), POSTEL_TIMEOUT_COMMAND);
+	duo_flush(&d);
+	duo_give(&d, "250 mx\r\n");
+	duo_until(&d, POSTEL_CLIENT_READY);
+	ck_assert_int_eq(postel_client_timeout(&d.c), POSTEL_TIMEOUT_NONE);
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_DECIDE);
+	postel_client_mail_opts m;
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(postel_client_mail(&d.c, &m), POSTEL_OK);
+	ck_assert_int_eq(postel_client_timeout(&d.c), POSTEL_TIMEOUT_MAIL);
+	ck_assert_uint_eq(postel_client_state(&d.c),
+			  POSTEL_WRITE | POSTEL_READ);
+	duo_flush(&d);
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_DECIDE);
+	ck_assert(!postel_client_next(&d.c, &ev)); /* no bytes yet */
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_READ);
+	duo_give(&d, "250 ok\r\n");
+	duo_until(&d, POSTEL_CLIENT_NEED_RCPT);
+	ck_assert_int_eq(postel_client_rcpt(&d.c, "x@y", 3, NULL), POSTEL_OK);
+	ck_assert_int_eq(postel_client_timeout(&d.c), POSTEL_TIMEOUT_RCPT);
+	ck_assert_int_eq(postel_client_timed_out(&d.c), POSTEL_OK);
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_CLOSED);
+	ck_assert_int_eq(postel_client_last_error(&d.c), POSTEL_E_CLOSED);
+	ck_assert(strstr(postel_client_last_error_text(&d.c), "timeout"));
+	ck_assert_int_eq(postel_client_timeout(&d.c), POSTEL_TIMEOUT_NONE);
+	duo_free(&d);
+}
+END_TEST
+
+/* API misuse is sticky (BearSSL style); bad byte counts are refused. */
+START_TEST(misuse)
+{
+	static duo d;
+	postel_client_config cfg = cfg_with(0);
+	duo_init(&d, &cfg, 1024);
+	size_t room;
+	postel_client_recv_buf(&d.c, &room);
+	ck_assert_int_eq(postel_client_recv_ack(&d.c, room + 1),
+			 POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_client_send_ack(&d.c, 1), POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_client_tls_started(&d.c), POSTEL_E_STATE);
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_READ);
+	size_t used = 7;
+	ck_assert_int_eq(postel_client_body(&d.c, "x", 1, 1, &used),
+			 POSTEL_E_STATE);
+	ck_assert_uint_eq(used, 0);
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_CLOSED);
+	ck_assert_int_eq(postel_client_last_error(&d.c), POSTEL_E_STATE);
+	ck_assert_int_eq(postel_client_quit(&d.c), POSTEL_E_STATE);
+	ck_assert_int_eq(postel_client_data(&d.c), POSTEL_E_STATE);
+	ck_assert_int_eq(postel_client_rcpt(&d.c, "a@b", 3, NULL),
+			 POSTEL_E_STATE);
+	ck_assert_int_eq(postel_client_auth_respond(&d.c, "", 0),
+			 POSTEL_E_STATE);
+	/* reset starts over */
+	postel_client_reset(&d.c);
+	ck_assert_int_eq(postel_client_last_error(&d.c), POSTEL_OK);
+	duo_ready(&d, "250 mx\r\n");
+	ck_assert_int_eq(postel_client_quit(&d.c), POSTEL_OK);
+	duo_flush(&d);
+	duo_give(&d, "221 bye\r\n");
+	postel_client_event ev;
+	ck_assert(postel_client_next(&d.c, &ev));
+	ck_assert_int_eq(ev.cmd, POSTEL_CLIENT_CMD_QUIT);
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_CLOSED);
+	ck_assert_int_eq(postel_client_last_error(&d.c), POSTEL_OK);
+	duo_free(&d);
+}
+END_TEST
+
+/* Pipelined recipients through a small output buffer: OUTPUT_FULL, then
+ * NEED_RCPT again once the buffer drained; every RCPT goes out once. */
+START_TEST(pipelined_output_full)
+{
+	static duo d;
+	char addr[300];
+	postel_client_config cfg = cfg_with(0);
+	duo_init(&d, &cfg, 1024);
+	duo_ready(&d, "250-mx\r\n250 PIPELINING\r\n");
+	postel_client_mail_opts m;
+	memset(&m, 0, sizeof m);
+	REQUIRE(postel_client_mail(&d.c, &m) == POSTEL_OK);
+	int given = 0, full = 0;
+	postel_client_event ev;
+	while (given < 60) {
+		if (!postel_client_next(&d.c, &ev)) {
+			duo_flush(&d);
+			continue;
+		}
+		REQUIRE((ev.type) == (POSTEL_CLIENT_NEED_RCPT));
+		REQUIRE((ev.rcpt) == ((unsigned)given));
+		memset(addr, 'x', 200);
+		snprintf(addr + 200, sizeof addr - 200, "%d@example.net", given);
+		postel_status st = postel_client_rcpt(&d.c, addr, strlen(addr),
+						      NULL);
+		if (st == POSTEL_OUTPUT_FULL) {
+			full++;
+			/* not delivered again before the buffer drains */
+			REQUIRE(!postel_client_next(&d.c, &ev));
+			REQUIRE(!(postel_client_state(&d.c) & POSTEL_DECIDE));
+			REQUIRE(postel_client_state(&d.c) & POSTEL_WRITE);
+			continue;
+		}
+		REQUIRE((st) == (POSTEL_OK));
+		given++;
+	}
+	REQUIRE((full) > (5));
+	const char *t = duo_text(&d);
+	int count = 0;
+	for (const char *p = t; (p = strstr(p, "RCPT TO:<")) != NULL; p++)
+		count++;
+	REQUIRE((count) == (60));
+	REQUIRE((d.max_pending) <= (1024));
+	duo_free(&d);
+}
+END_TEST
+
+/* Lines the engine refuses to build. */
+START_TEST(line_limits)
+{
+	static duo d;
+	static char big[20000];
+	postel_client_config cfg = cfg_with(0);
+	duo_init(&d, &cfg, 1024);
+	duo_ready(&d, "250-mx\r\n250-AUTH X\r\n250 MT-PRIORITY\r\n");
+	/* an initial response too long for the line is left out (§4) */
+	memset(big, 'a', sizeof big);
+	ck_assert_int_eq(postel_client_auth(&d.c, "X", big, 800), POSTEL_OK);
+	ck_assert_str_eq(duo_text(&d), "EHLO c.example\r\nAUTH X\r\n");
+	duo_give(&d, "334 \r\n");
+	postel_client_event ev = duo_until(&d, POSTEL_CLIENT_AUTH_CHALLENGE);
+	ck_assert_uint_eq(ev.challenge.n, 0);
+	/* a response over the output buffer */
+	ck_assert_int_eq(postel_client_auth_respond(&d.c, big, 800),
+			 POSTEL_INVALID);
+	ck_assert_int_eq(postel_client_refused(&d.c),
+			 POSTEL_CLIENT_REFUSE_LINE_TOO_LONG);
+	ck_assert_int_eq(postel_client_auth_respond(&d.c, big, 700),
+			 POSTEL_OK);
+	duo_give(&d, "235 ok\r\n");
+	duo_until(&d, POSTEL_CLIENT_READY);
+	/* AUTH once per session */
+	ck_assert_int_eq(postel_client_auth(&d.c, "X", NULL, 0),
+			 POSTEL_INVALID);
+	ck_assert_int_eq(postel_client_refused(&d.c), POSTEL_CLIENT_REFUSE_AUTH);
+	ck_assert_int_eq(postel_client_auth(&d.c, "x y", NULL, 0),
+			 POSTEL_INVALID);
+	/* MAIL with a path over 256 octets, or a huge parameter */
+	postel_client_mail_opts m;
+	memset(&m, 0, sizeof m);
+	m.from = postel__span(big, 255);
+	ck_assert_int_eq(postel_client_mail(&d.c, &m), POSTEL_INVALID);
+	ck_assert_int_eq(postel_client_refused(&d.c),
+			 POSTEL_CLIENT_REFUSE_ADDRESS);
+	postel_client_param p;
+	p.keyword = postel__span("X-BIG", 5);
+	p.value = postel__span(big, 1300);
+	m.from = postel__span(big, 10);
+	m.params = &p;
+	m.num_params = 1;
+	ck_assert_int_eq(postel_client_mail(&d.c, &m), POSTEL_INVALID);
+	ck_assert_int_eq(postel_client_refused(&d.c),
+			 POSTEL_CLIENT_REFUSE_LINE_TOO_LONG);
+	p.keyword = postel__span("MT-PRIORITY", 11);
+	p.value = postel__span("3", 1);
+	m.envid = postel__span(big, 101);
+	ck_assert_int_eq(postel_client_mail(&d.c, &m), POSTEL_INVALID);
+	m.envid = postel__span(NULL, 0);
+	ck_assert_int_eq(postel_client_mail(&d.c, &m), POSTEL_OK);
+	ck_assert(strstr(duo_text(&d), " MT-PRIORITY=3\r\n"));
+	duo_free(&d);
+}
+END_TEST
+
+/* LMTP: at most POSTEL_CLIENT_LMTP_RCPT_MAX recipients, each final reply
+ * matched to its accepted recipient. */
+START_TEST(lmtp_many_recipients)
+{
+	static duo d;
+	postel_client_config cfg = cfg_with(POSTEL_CLIENT_LMTP);
+	duo_init(&d, &cfg, 1024);
+	duo_ready(&d, "250-lmtp\r\n250 PIPELINING\r\n");
+	postel_client_mail_opts m;
+	memset(&m, 0, sizeof m);
+	REQUIRE(postel_client_mail(&d.c, &m) == POSTEL_OK);
+	postel_client_event ev;
+	int given = 0;
+	for (;;) {
+		if (!postel_client_next(&d.c, &ev)) {
+			/* the pipeline is full: answer the oldest command */
+			duo_flush(&d);
+			if (postel_client_state(&d.c) & POSTEL_DECIDE)
+				continue; /* drained: asked again */
+			ck_assert_msg(postel_client_state(&d.c) & POSTEL_READ,
+				      "state %u given %d",
+				      postel_client_state(&d.c), given);
+			duo_give(&d, "250 ok\r\n");
+			continue;
+		}
+		if (ev.type == POSTEL_CLIENT_REPLY)
+			continue;
+		REQUIRE((ev.type) == (POSTEL_CLIENT_NEED_RCPT));
+		char a[32];
+		snprintf(a, sizeof a, "r%d@x", given);
+		postel_status st = postel_client_rcpt(&d.c, a, strlen(a), NULL);
+		if (st == POSTEL_INVALID) {
+			REQUIRE((postel_client_refused(&d.c)) == (POSTEL_CLIENT_REFUSE_RCPTMAX));
+			break;
+		}
+		if (st == POSTEL_OK)
+			given++;
+	}
+	REQUIRE((given) == (POSTEL_CLIENT_LMTP_RCPT_MAX));
+	duo_free(&d);
+}
+END_TEST
+
+START_TEST(eof_while_idle)
+{
+	static duo d;
+	postel_client_config cfg = cfg_with(0);
+	duo_init(&d, &cfg, 1024);
+	duo_ready(&d, "250 mx\r\n");
+	ck_assert_int_eq(postel_client_eof(&d.c), POSTEL_OK);
+	postel_client_event ev;
+	ck_assert(postel_client_next(&d.c, &ev));
+	ck_assert_int_eq(ev.type, POSTEL_CLIENT_VIOLATION);
+	ck_assert_int_eq(ev.violation, POSTEL_V_CONNECTION_LOST);
+	ck_assert(!postel_client_next(&d.c, &ev));
+	ck_assert_uint_eq(postel_client_state(&d.c), POSTEL_CLOSED);
+	ck_assert_int_eq(postel_client_last_error(&d.c), POSTEL_E_CLOSED);
+	duo_free(&d);
+}
+END_TEST
+
 Suite *suite_client(void)
 {
 	Suite *s = suite_create("client");
@@ -719,9 +1299,18 @@ Suite *suite_client(void)
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, sasl_helpers);
 	tcase_add_test(tc, base64_helpers);
+	tcase_add_loop_test(tc, data_roundtrip, 0, 12);
+	tcase_add_loop_test(tc, bdat_roundtrip, 0, 24);
+	tcase_add_test(tc, timeouts_per_phase);
+	tcase_add_test(tc, misuse);
+	tcase_add_test(tc, pipelined_output_full);
+	tcase_add_test(tc, line_limits);
+	tcase_add_test(tc, lmtp_many_recipients);
+	tcase_add_test(tc, eof_while_idle);
 	suite_add_tcase(s, tc);
 	load_vectors();
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tv, 600);
 	tcase_add_loop_test(tv, vector, 0, (int)vecs.n);
 	suite_add_tcase(s, tv);

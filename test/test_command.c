@@ -935,6 +935,7 @@ Suite *suite_command(void)
 
 	vectors_setup();
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors"); /* CK_EXCLUDE_TAGS=vectors: unit only */
 	tcase_set_timeout(tv, 600);
 	tcase_add_loop_test(tv, vector, 0, (int)vectors.n);
 	tcase_add_test(tv, vectors_cover_everything);

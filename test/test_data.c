@@ -14,6 +14,16 @@
 
 extern int postel__data_impl; /* src/data.c: 0 auto, 1 scalar, 2 sse2, 3 avx2 */
 
+/* Property tests run fewer rounds under valgrind (it sets LD_PRELOAD to
+ * its vgpreload libraries), where each round is some 50 times slower. */
+static int rounds(int normal)
+{
+	const char *p = getenv("LD_PRELOAD");
+	if (p && strstr(p, "vgpreload"))
+		return normal / 10 > 0 ? normal / 10 : 1;
+	return normal;
+}
+
 /* ---------------------------------------------------------------------- */
 /* deterministic PRNG (xorshift64*) */
 
@@ -801,7 +811,13 @@ START_TEST(line_lengths)
 			r = decode_all(&cfg, in.p, in.n, &content, &rest);
 			ck_assert_uint_eq(r.long_line.count, L > 1000);
 			ck_assert_int_eq(r.verdict, POSTEL_DATA_ACCEPT);
-			/* split invariance, 2-way splits */
+			/* split invariance, 2-way splits (the vectors in
+			 * lines.vec cover the other lengths at every split) */
+			if (L != 1001 || !dot) {
+				bytes_free(&content);
+				bytes_free(&in);
+				continue;
+			}
 			dctx c;
 			tlog whole;
 			char why[1024];
@@ -823,7 +839,7 @@ END_TEST
  * decoder struct is all there is), content streamed in spans. */
 START_TEST(huge_line)
 {
-	size_t n = 10u << 20;
+	size_t n = (size_t)rounds(10) << 20;
 	char *in = malloc(n + 5);
 	ck_assert_ptr_nonnull(in);
 	memset(in, 'y', n);
@@ -954,7 +970,7 @@ START_TEST(differential_reference)
 {
 	bytes in = {0};
 	rng_seed(0xda7a0001);
-	for (int iter = 0; iter < 3000; iter++) {
+	for (int iter = 0, n = rounds(3000); iter < n; iter++) {
 		postel_data_config cfg;
 		random_config(&cfg);
 		static const unsigned dens[] = {3, 10, 40, 200};
@@ -982,7 +998,7 @@ START_TEST(split_random)
 {
 	bytes in = {0};
 	rng_seed(0xda7a0002);
-	for (int iter = 0; iter < 150; iter++) {
+	for (int iter = 0, n = rounds(150); iter < n; iter++) {
 		dctx c;
 		tlog whole;
 		char why[1024];
@@ -1059,12 +1075,12 @@ START_TEST(round_trip_property)
 {
 	bytes x = {0}, norm = {0}, wire = {0};
 	rng_seed(0xda7a0003);
-	for (int iter = 0; iter < 4000; iter++) {
+	for (int iter = 0, rn = rounds(4000); iter < rn; iter++) {
 		/* content without real ends inserted */
 		static const unsigned char alpha[] = {'\r', '\n', '.', 'a', ' ',
 						      0xC3, '\t', '.'};
 		x.n = 0;
-		size_t n = rng_below(iter < 2000 ? 40 : 600);
+		size_t n = rng_below(iter < rn / 2 ? 40 : 600);
 		/* dense specials, or long plain runs for the SIMD copiers */
 		uint32_t sparse = rng_below(2) ? 1 : 60;
 		for (size_t i = 0; i < n; i++) {
@@ -1416,8 +1432,12 @@ START_TEST(bdat_framing)
 		for (size_t b = 0; b < 5; b++)
 			for (size_t s = 0; s < 4; s++)
 				for (size_t c = 0; c < 4; c++) {
-					if (lens[a] > 100 && chunks[b] == 1 && caps[c] == 1)
-						continue; /* slow, adds nothing */
+					/* long content with tiny chunks or room:
+					 * only whole, to keep this quick */
+					if (lens[a] > 100 &&
+					    (chunks[b] == 1 || caps[c] < 40) &&
+					    steps[s] != 1000)
+						continue;
 					bdat_roundtrip(content, lens[a],
 						       chunks[b] ? chunks[b]
 								 : POSTEL_BDAT_CHUNK_DEFAULT,
@@ -1572,6 +1592,7 @@ Suite *suite_data(void)
 	vec_load(&data_vecs, "data");
 	vec_load(&bdat_vecs, "bdat");
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tv, 600);
 	tcase_add_loop_test(tv, data_vector, 0, (int)data_vecs.n);
 	tcase_add_loop_test(tv, bdat_vector, 0, (int)bdat_vecs.n);

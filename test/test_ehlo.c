@@ -55,7 +55,8 @@ START_TEST(preconditions)
 	postel_reply_parser_init(&p, NULL);
 	r.lines = lines;
 	r.num_lines = 2; /* too small: one line is not stored */
-	ck_assert_int_eq(postel_reply_parse(&p, s, strlen(s), &r, &used), POSTEL_OK);
+	ck_assert_int_eq(postel_reply_parse(&p, s, strlen(s), &r, &used),
+			 POSTEL_OK);
 	e.mechs = mechs;
 	e.num_mechs = 2;
 	e.unknown = NULL;
@@ -66,12 +67,14 @@ START_TEST(preconditions)
 	ck_assert_int_eq(postel_ehlo_parse(&e, NULL, 0), POSTEL_E_ARGUMENT);
 	r.lines = lines;
 	r.num_lines = 4;
-	ck_assert_int_eq(postel_reply_parse(&p, "502 5.5.1 no\r\n", 14, &r, &used),
-			 POSTEL_OK);
+	ck_assert_int_eq(
+		postel_reply_parse(&p, "502 5.5.1 no\r\n", 14, &r, &used),
+		POSTEL_OK);
 	e.num_mechs = 2;
 	ck_assert_int_eq(postel_ehlo_parse(&e, &r, 0), POSTEL_E_ARGUMENT);
 	r.num_lines = 4;
-	ck_assert_int_eq(postel_reply_parse(&p, s, strlen(s), &r, &used), POSTEL_OK);
+	ck_assert_int_eq(postel_reply_parse(&p, s, strlen(s), &r, &used),
+			 POSTEL_OK);
 	e.num_mechs = 2;
 	ck_assert_int_eq(postel_ehlo_parse(&e, &r, 0), POSTEL_OK);
 	ck_assert_uint_eq(e.caps, POSTEL_EHLO_AUTH | POSTEL_EHLO_SIZE);
@@ -84,11 +87,24 @@ END_TEST
 
 START_TEST(cap_names)
 {
-	static const char *const names[] = {
-		"PIPELINING", "SIZE", "8BITMIME", "BINARYMIME", "CHUNKING",
-		"DSN", "ENHANCEDSTATUSCODES", "STARTTLS", "AUTH", "SMTPUTF8",
-		"REQUIRETLS", "MT-PRIORITY", "DELIVERBY", "FUTURERELEASE",
-		"LIMITS", "RRVS", "MTRK", "ETRN"};
+	static const char *const names[] = {"PIPELINING",
+					    "SIZE",
+					    "8BITMIME",
+					    "BINARYMIME",
+					    "CHUNKING",
+					    "DSN",
+					    "ENHANCEDSTATUSCODES",
+					    "STARTTLS",
+					    "AUTH",
+					    "SMTPUTF8",
+					    "REQUIRETLS",
+					    "MT-PRIORITY",
+					    "DELIVERBY",
+					    "FUTURERELEASE",
+					    "LIMITS",
+					    "RRVS",
+					    "MTRK",
+					    "ETRN"};
 	char buf[1024];
 	size_t n = (size_t)sprintf(buf, "250-mx.example.org\r\n");
 	postel_ehlo e;
@@ -102,11 +118,13 @@ START_TEST(cap_names)
 	for (unsigned b = 0; b < 18; b++) {
 		n += (size_t)sprintf(buf + n, "250%c", b == 17 ? ' ' : '-');
 		for (const char *k = names[b]; *k; k++)
-			buf[n++] = (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
+			buf[n++] =
+				(char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
 		if (b == 8)
 			n += (size_t)sprintf(buf + n, " plain");
 		if (b == 13)
-			n += (size_t)sprintf(buf + n, " 604800 2030-01-01T00:00:00Z");
+			n += (size_t)sprintf(buf + n,
+					     " 604800 2030-01-01T00:00:00Z");
 		n += (size_t)sprintf(buf + n, "\r\n");
 	}
 	ck_assert_int_eq(ehlo1(buf, &e, m, 1, NULL, 0, 0), POSTEL_OK);
@@ -198,6 +216,7 @@ Suite *suite_ehlo(void)
 	Suite *s = suite_create("ehlo");
 	TCase *tc = tcase_create("unit");
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_add_test(tc, preconditions);
 	tcase_add_test(tc, cap_names);
 	tcase_add_test(tc, size_edges);

@@ -112,7 +112,8 @@ void rt_log_ehlo(tlog *log, postel_status st, const postel_ehlo *e)
 		tlog_printf(log, "cap %s", postel_ehlo_cap_name(bit));
 		switch (bit) {
 		case POSTEL_EHLO_SIZE:
-			tlog_printf(log, " size=%llu", (unsigned long long)e->size);
+			tlog_printf(log, " size=%llu",
+				    (unsigned long long)e->size);
 			break;
 		case POSTEL_EHLO_AUTH:
 			tlog_printf(log, " mechs=%zu", e->mech_count);
@@ -125,15 +126,18 @@ void rt_log_ehlo(tlog *log, postel_status st, const postel_ehlo *e)
 				    (unsigned long long)e->deliverby_min);
 			break;
 		case POSTEL_EHLO_FUTURERELEASE:
-			tlog_printf(log, " interval=%llu",
-				    (unsigned long long)e->futurerelease_interval);
+			tlog_printf(
+				log, " interval=%llu",
+				(unsigned long long)e->futurerelease_interval);
 			log_span(log, "datetime", e->futurerelease_datetime);
 			break;
 		case POSTEL_EHLO_LIMITS:
-			tlog_printf(log, " rcptmax=%llu mailmax=%llu rcptdomainmax=%llu",
-				    (unsigned long long)e->limit_rcptmax,
-				    (unsigned long long)e->limit_mailmax,
-				    (unsigned long long)e->limit_rcptdomainmax);
+			tlog_printf(
+				log,
+				" rcptmax=%llu mailmax=%llu rcptdomainmax=%llu",
+				(unsigned long long)e->limit_rcptmax,
+				(unsigned long long)e->limit_mailmax,
+				(unsigned long long)e->limit_rcptdomainmax);
 			break;
 		default:
 			break;
@@ -159,8 +163,8 @@ void rt_log_ehlo(tlog *log, postel_status st, const postel_ehlo *e)
 	rt_log_violations(log, &e->violations);
 }
 
-static void log_ehlo(rt_ctx *c, const postel_reply *r, const char *b,
-		     size_t n, tlog *log)
+static void log_ehlo(rt_ctx *c, const postel_reply *r, const char *b, size_t n,
+		     tlog *log)
 {
 	postel_ehlo e;
 	postel_status st;
@@ -227,9 +231,11 @@ static size_t rt_feed(void *ctx, const char *b, size_t n, tlog *log)
 	ck_assert_uint_le(used, n);
 	ck_assert(r.raw.p == b && r.raw.n == used);
 	ck_assert_uint_ge(r.line_count, 1);
-	ck_assert_uint_eq(r.num_lines,
-			  r.line_count < c->lines_cap ? r.line_count : c->lines_cap);
-	ck_assert_uint_eq(r.code, r.digit[0] * 100u + r.digit[1] * 10u + r.digit[2]);
+	ck_assert_uint_eq(r.num_lines, r.line_count < c->lines_cap
+					       ? r.line_count
+					       : c->lines_cap);
+	ck_assert_uint_eq(r.code,
+			  r.digit[0] * 100u + r.digit[1] * 10u + r.digit[2]);
 	if (st == POSTEL_INVALID)
 		ck_assert_uint_gt(r.violations.n, 0);
 	tlog_printf(log, "off=%zu len=%zu reply=%03u lines=%zu %s\n", c->off,
@@ -343,12 +349,14 @@ START_TEST(config_defaults)
 	{
 		postel_reply r = {0};
 		size_t used = 7;
-		ck_assert_int_eq(postel_reply_parse(&p, "250 x\r\n", 7, &r, &used),
-				 POSTEL_E_ARGUMENT);
+		ck_assert_int_eq(
+			postel_reply_parse(&p, "250 x\r\n", 7, &r, &used),
+			POSTEL_E_ARGUMENT);
 		ck_assert_uint_eq(used, 0);
 		postel_reply_parser_reset(&p);
-		ck_assert_int_eq(postel_reply_parse(&p, "250 x\r\n", 7, &r, &used),
-				 POSTEL_OK);
+		ck_assert_int_eq(
+			postel_reply_parse(&p, "250 x\r\n", 7, &r, &used),
+			POSTEL_OK);
 	}
 	c.max_line = 5;
 	ck_assert_int_eq(postel_reply_parser_init(&p, &c), POSTEL_OK);
@@ -366,21 +374,30 @@ START_TEST(arguments)
 	postel_reply_parser_init(&p, NULL);
 	r.lines = l1;
 	r.num_lines = 4;
-	ck_assert_int_eq(postel_reply_parse(NULL, s, 5, &r, &used), POSTEL_E_ARGUMENT);
-	ck_assert_int_eq(postel_reply_parse(&p, NULL, 5, &r, &used), POSTEL_E_ARGUMENT);
-	ck_assert_int_eq(postel_reply_parse(&p, s, 5, NULL, &used), POSTEL_E_ARGUMENT);
-	ck_assert_int_eq(postel_reply_parse(&p, s, 5, &r, NULL), POSTEL_E_ARGUMENT);
-	ck_assert_int_eq(postel_reply_parse(&p, NULL, 0, &r, &used), POSTEL_NEED_MORE);
-	ck_assert_int_eq(postel_reply_parse(&p, s, 9, &r, &used), POSTEL_NEED_MORE);
+	ck_assert_int_eq(postel_reply_parse(NULL, s, 5, &r, &used),
+			 POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, NULL, 5, &r, &used),
+			 POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 5, NULL, &used),
+			 POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 5, &r, NULL),
+			 POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, NULL, 0, &r, &used),
+			 POSTEL_NEED_MORE);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 9, &r, &used),
+			 POSTEL_NEED_MORE);
 	ck_assert(postel_reply_parser_busy(&p));
 	/* fewer bytes than already scanned */
-	ck_assert_int_eq(postel_reply_parse(&p, s, 8, &r, &used), POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 8, &r, &used),
+			 POSTEL_E_ARGUMENT);
 	/* another line array in the middle of a reply */
 	r.lines = l2;
-	ck_assert_int_eq(postel_reply_parse(&p, s, 14, &r, &used), POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 14, &r, &used),
+			 POSTEL_E_ARGUMENT);
 	r.lines = l1;
 	r.num_lines = 3;
-	ck_assert_int_eq(postel_reply_parse(&p, s, 14, &r, &used), POSTEL_E_ARGUMENT);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 14, &r, &used),
+			 POSTEL_E_ARGUMENT);
 	r.num_lines = 4;
 	/* not sticky: the same call with the right arguments works */
 	ck_assert_int_eq(postel_reply_parse(&p, s, 14, &r, &used), POSTEL_OK);
@@ -403,16 +420,20 @@ START_TEST(utf8_switch)
 	postel_reply_parser_init(&p, &c);
 	r.lines = NULL;
 	r.num_lines = 0;
-	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used), POSTEL_INVALID);
+	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used),
+			 POSTEL_INVALID);
 	ck_assert(postel_violation_list_has(&r.violations, POSTEL_V_EIGHT_BIT));
-	ck_assert_int_eq(postel_reply_parse(&p, s, 3, &r, &used), POSTEL_NEED_MORE);
+	ck_assert_int_eq(postel_reply_parse(&p, s, 3, &r, &used),
+			 POSTEL_NEED_MORE);
 	ck_assert_int_eq(postel_reply_parser_set_utf8(&p, 1), POSTEL_E_STATE);
-	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used), POSTEL_INVALID);
+	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used),
+			 POSTEL_INVALID);
 	ck_assert_int_eq(postel_reply_parser_set_utf8(&p, 1), POSTEL_OK);
 	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used), POSTEL_OK);
 	ck_assert_uint_eq(r.violations.n, 0);
 	ck_assert_int_eq(postel_reply_parser_set_utf8(&p, 0), POSTEL_OK);
-	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used), POSTEL_INVALID);
+	ck_assert_int_eq(postel_reply_parse(&p, s, n, &r, &used),
+			 POSTEL_INVALID);
 }
 END_TEST
 
@@ -424,16 +445,20 @@ START_TEST(sticky_fatal)
 	postel_reply_parser_init(&p, NULL);
 	r.lines = NULL;
 	r.num_lines = 0;
-	ck_assert_int_eq(postel_reply_parse(&p, "25x", 3, &r, &used), POSTEL_E_PROTOCOL);
+	ck_assert_int_eq(postel_reply_parse(&p, "25x", 3, &r, &used),
+			 POSTEL_E_PROTOCOL);
 	ck_assert_uint_eq(used, 0);
-	ck_assert(postel_violation_list_has(&r.violations, POSTEL_V_REPLY_SYNTAX));
+	ck_assert(postel_violation_list_has(&r.violations,
+					    POSTEL_V_REPLY_SYNTAX));
 	memset(&r.violations, 0, sizeof r.violations);
 	ck_assert_int_eq(postel_reply_parse(&p, "250 ok\r\n", 8, &r, &used),
 			 POSTEL_E_PROTOCOL);
-	ck_assert(postel_violation_list_has(&r.violations, POSTEL_V_REPLY_SYNTAX));
+	ck_assert(postel_violation_list_has(&r.violations,
+					    POSTEL_V_REPLY_SYNTAX));
 	postel_reply_parser_reset(&p);
 	ck_assert(!postel_reply_parser_busy(&p));
-	ck_assert_int_eq(postel_reply_parse(&p, "250 ok\r\n", 8, &r, &used), POSTEL_OK);
+	ck_assert_int_eq(postel_reply_parse(&p, "250 ok\r\n", 8, &r, &used),
+			 POSTEL_OK);
 	ck_assert_uint_eq(used, 8);
 	ck_assert_uint_eq(r.violations.n, 0);
 }
@@ -460,15 +485,17 @@ START_TEST(line_limit_edges)
 			buf[lim - 1] = '\n';
 		}
 		c.max_line = lim;
-		ck_assert_int_eq(parse1(&c, buf, lim, &r, l, 2, &used), POSTEL_OK);
+		ck_assert_int_eq(parse1(&c, buf, lim, &r, l, 2, &used),
+				 POSTEL_OK);
 		ck_assert_uint_eq(used, lim);
 		ck_assert_uint_eq(r.lines[0].n, lim > 5 ? lim - 6 : 0);
 		c.max_line = lim - 1;
 		if (lim - 1 < 5)
 			continue;
-		ck_assert_int_eq(parse1(&c, buf, lim, &r, l, 2, &used), POSTEL_E_LIMIT);
-		ck_assert(postel_violation_list_has(&r.violations,
-						    POSTEL_V_REPLY_LINE_TOO_LONG));
+		ck_assert_int_eq(parse1(&c, buf, lim, &r, l, 2, &used),
+				 POSTEL_E_LIMIT);
+		ck_assert(postel_violation_list_has(
+			&r.violations, POSTEL_V_REPLY_LINE_TOO_LONG));
 		/* detected without waiting for the line end */
 		ck_assert_int_eq(parse1(&c, buf, lim - 1, &r, l, 2, &used),
 				 POSTEL_E_LIMIT);
@@ -496,11 +523,13 @@ START_TEST(reply_limits)
 	ck_assert_int_eq(parse1(&c, buf, n, &r, l, 300, &used), POSTEL_OK);
 	ck_assert_uint_eq(r.line_count, 200);
 	ck_assert_uint_eq(r.num_lines, 200);
-	ck_assert(r.lines[199].n == 4 && memcmp(r.lines[199].p, "last", 4) == 0);
+	ck_assert(r.lines[199].n == 4 &&
+		  memcmp(r.lines[199].p, "last", 4) == 0);
 	ck_assert_int_eq(parse1(&c, buf, n, &r, l, 10, &used), POSTEL_OK);
 	ck_assert_uint_eq(r.num_lines, 10);
 	ck_assert_uint_eq(r.line_count, 200);
-	ck_assert(r.lines[9].n == 8 && memcmp(r.lines[9].p, "line 009", 8) == 0);
+	ck_assert(r.lines[9].n == 8 &&
+		  memcmp(r.lines[9].p, "line 009", 8) == 0);
 	ck_assert_int_eq(parse1(&c, buf, n, &r, NULL, 0, &used), POSTEL_OK);
 	ck_assert_uint_eq(r.num_lines, 0);
 	c.max_lines = 199;
@@ -510,7 +539,8 @@ START_TEST(reply_limits)
 	c.max_lines = 200;
 	c.max_reply = n - 1;
 	ck_assert_int_eq(parse1(&c, buf, n, &r, l, 300, &used), POSTEL_E_LIMIT);
-	ck_assert(postel_violation_list_has(&r.violations, POSTEL_V_REPLY_TOO_LONG));
+	ck_assert(postel_violation_list_has(&r.violations,
+					    POSTEL_V_REPLY_TOO_LONG));
 	/* the default octet limit ends a flood of continuation lines */
 	postel_reply_config_default(&c);
 	c.max_lines = 100000;
@@ -518,7 +548,8 @@ START_TEST(reply_limits)
 	while (n + 16 < sizeof buf)
 		n += (size_t)sprintf(buf + n, "250-%010zu\r\n", n);
 	ck_assert_int_eq(parse1(&c, buf, n, &r, l, 300, &used), POSTEL_E_LIMIT);
-	ck_assert(postel_violation_list_has(&r.violations, POSTEL_V_REPLY_TOO_LONG));
+	ck_assert(postel_violation_list_has(&r.violations,
+					    POSTEL_V_REPLY_TOO_LONG));
 }
 END_TEST
 
@@ -527,7 +558,8 @@ END_TEST
  * buffer only. */
 START_TEST(moving_buffer)
 {
-	const char *s = "550-5.1.1 first\r\n550-5.1.1 second\r\n550 5.1.1 third\r\n";
+	const char *s =
+		"550-5.1.1 first\r\n550-5.1.1 second\r\n550 5.1.1 third\r\n";
 	size_t n = strlen(s);
 	char a[128], b[128];
 	postel_reply_parser p;
@@ -546,7 +578,8 @@ START_TEST(moving_buffer)
 	}
 	memset(a, '#', sizeof a);
 	memcpy(b + 7, s, n);
-	ck_assert_int_eq(postel_reply_parse(&p, b + 7, n, &r, &used), POSTEL_OK);
+	ck_assert_int_eq(postel_reply_parse(&p, b + 7, n, &r, &used),
+			 POSTEL_OK);
 	ck_assert_uint_eq(used, n);
 	ck_assert_uint_eq(r.code, 550);
 	ck_assert(r.enhanced.p == b + 7 + 4 && r.enhanced.n == 5);
@@ -564,7 +597,8 @@ START_TEST(strip_enhanced)
 	postel_span l[3], t;
 	size_t used;
 	const char *s = "550-5.7.1 one\r\n550-5.7.1\r\n550 5.7.10 x\r\n";
-	ck_assert_int_eq(parse1(NULL, s, strlen(s), &r, l, 3, &used), POSTEL_OK);
+	ck_assert_int_eq(parse1(NULL, s, strlen(s), &r, l, 3, &used),
+			 POSTEL_OK);
 	t = postel_reply_strip_enhanced(&r, r.lines[0]);
 	ck_assert(t.n == 3 && memcmp(t.p, "one", 3) == 0);
 	t = postel_reply_strip_enhanced(&r, r.lines[1]);
@@ -574,7 +608,8 @@ START_TEST(strip_enhanced)
 	ck_assert(t.p == r.lines[2].p && t.n == r.lines[2].n);
 	ck_assert(postel_violation_list_has(&r.violations,
 					    POSTEL_V_REPLY_ENH_INCONSISTENT));
-	ck_assert_int_eq(parse1(NULL, "250 ok\r\n", 8, &r, l, 3, &used), POSTEL_OK);
+	ck_assert_int_eq(parse1(NULL, "250 ok\r\n", 8, &r, l, 3, &used),
+			 POSTEL_OK);
 	t = postel_reply_strip_enhanced(&r, r.lines[0]);
 	ck_assert(t.p == r.lines[0].p && t.n == 2);
 }
@@ -586,13 +621,16 @@ START_TEST(classes)
 		const char *s;
 		int pos, inter, trans, perm;
 	} t[] = {
-		{"220 x\r\n", 1, 0, 0, 0}, {"354 x\r\n", 0, 1, 0, 0},
-		{"421 x\r\n", 0, 0, 1, 0}, {"556 x\r\n", 0, 0, 0, 1},
+		{"220 x\r\n", 1, 0, 0, 0},
+		{"354 x\r\n", 0, 1, 0, 0},
+		{"421 x\r\n", 0, 0, 1, 0},
+		{"556 x\r\n", 0, 0, 0, 1},
 	};
 	for (size_t i = 0; i < 4; i++) {
 		postel_reply r;
 		size_t used;
-		ck_assert_int_eq(parse1(NULL, t[i].s, 7, &r, NULL, 0, &used), POSTEL_OK);
+		ck_assert_int_eq(parse1(NULL, t[i].s, 7, &r, NULL, 0, &used),
+				 POSTEL_OK);
 		ck_assert_int_eq(postel_reply_is_positive(&r), t[i].pos);
 		ck_assert_int_eq(postel_reply_is_intermediate(&r), t[i].inter);
 		ck_assert_int_eq(postel_reply_is_transient(&r), t[i].trans);
@@ -615,15 +653,17 @@ START_TEST(every_code)
 	r.lines = NULL;
 	r.num_lines = 0;
 	for (unsigned code = 0; code < 1000; code++) {
-		int ok = code / 100 >= 2 && code / 100 <= 5 && (code / 10) % 10 <= 5;
+		int ok = code / 100 >= 2 && code / 100 <= 5 &&
+			 (code / 10) % 10 <= 5;
 		snprintf(line, sizeof line, "%03u text\r\n", code);
 		ck_assert_int_eq(postel_reply_parse(&p, line, 10, &r, &used),
 				 ok ? POSTEL_OK : POSTEL_INVALID);
 		ck_assert_uint_eq(used, 10);
 		ck_assert_uint_eq(r.code, code);
-		ck_assert_int_eq(postel_violation_list_has(&r.violations,
-							   POSTEL_V_REPLY_BAD_CODE),
-				 !ok);
+		ck_assert_int_eq(
+			postel_violation_list_has(&r.violations,
+						  POSTEL_V_REPLY_BAD_CODE),
+			!ok);
 	}
 }
 END_TEST
@@ -692,14 +732,16 @@ START_TEST(every_octet_every_lane)
 				v = POSTEL_V_BARE_CR;
 			} else {
 				want = POSTEL_INVALID;
-				v = o == '\n' ? POSTEL_V_BARE_LF
-				    : o == 0   ? POSTEL_V_NUL_OCTET
+				v = o == '\n'   ? POSTEL_V_BARE_LF
+				    : o == 0    ? POSTEL_V_NUL_OCTET
 				    : o >= 0x80 ? POSTEL_V_EIGHT_BIT
 						: POSTEL_V_CONTROL_CHAR;
 			}
-			ck_assert_msg(st == want, "octet %u at %zu: %d", o, k, st);
+			ck_assert_msg(st == want, "octet %u at %zu: %d", o, k,
+				      st);
 			if (v != POSTEL_V_NONE)
-				ck_assert_msg(postel_violation_list_has(&r.violations, v),
+				ck_assert_msg(postel_violation_list_has(
+						      &r.violations, v),
 					      "octet %u at %zu", o, k);
 			if (st == POSTEL_OK) {
 				ck_assert_uint_eq(used, 46);
@@ -718,6 +760,7 @@ Suite *suite_reply(void)
 	Suite *s = suite_create("reply");
 	TCase *tc = tcase_create("unit");
 	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, arguments);

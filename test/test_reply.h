@@ -16,10 +16,10 @@
 typedef struct rt_ctx {
 	postel_reply_config cfg;
 	postel_reply_parser p;
-	size_t lines_cap;   /* capacity handed to the parser */
-	int ehlo;           /* ehlo area: parse 250 replies as EHLO replies */
+	size_t lines_cap; /* capacity handed to the parser */
+	int ehlo;         /* ehlo area: parse 250 replies as EHLO replies */
 	size_t mechs_cap, unknown_cap;
-	size_t off;         /* stream offset of the next reply */
+	size_t off; /* stream offset of the next reply */
 	int failed;
 	postel_span lines[RT_MAX_LINES];
 	postel_span mechs[64];

@@ -24,11 +24,16 @@ def main():
                 return os.path.realpath(p)
         return None
 
+    def guarded(path):
+        with open(path, encoding='utf-8') as f:
+            return re.search(r'^#ifndef \w+_H\b', f.read(), re.M) is not None
+
     def expand(path, out):
         path = os.path.realpath(path)
         if path in seen:
             return
-        seen.add(path)
+        if guarded(path):
+            seen.add(path)  # files without a guard (templates) repeat
         here = os.path.dirname(path)
         with open(path, encoding='utf-8') as f:
             for line in f:

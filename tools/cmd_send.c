@@ -110,7 +110,11 @@ static void transcript(sender *s, const char *dir, const char *p, size_t n)
 	if (!s->verbose)
 		return;
 	size_t i = 0;
-	while (i < n) {
+	for (int lines = 0; i < n; lines++) {
+		if (lines == 12) { /* a write may carry a whole message */
+			fprintf(stderr, "%s ... (%zu more bytes)\n", dir, n - i);
+			break;
+		}
 		size_t j = i;
 		while (j < n && p[j] != '\n')
 			j++;
@@ -215,8 +219,10 @@ static void answer_rcpt(sender *s)
 static void answer_content(sender *s)
 {
 	size_t used = 0;
-	postel_status st = postel_client_body(&s->c, s->msg + s->off,
-					      s->msg_n - s->off, 1, &used);
+	/* the message stays in memory for the whole session: with BDAT
+	 * the engine sends it from there (zero copy) */
+	postel_status st = postel_client_body_ref(&s->c, s->msg + s->off,
+						  s->msg_n - s->off, 1, &used);
 	s->off += used;
 	if (st == POSTEL_INVALID) {
 		postel_client_refusal r = postel_client_refused(&s->c);
@@ -452,7 +458,7 @@ static void run(sender *s)
 		if (st & POSTEL_WRITE) {
 			size_t n;
 			const char *p = postel_client_send_buf(&s->c, &n);
-			transcript(s, "C:", p, n > 1100 ? 0 : n);
+			transcript(s, "C:", p, n);
 			if (do_write(s) != 0) {
 				fprintf(stderr, "postel send: write: %s\n",
 					strerror(errno));

@@ -462,8 +462,9 @@ static void on_event(sink *k, session *s, const postel_server_event *ev)
 	default:
 		break;
 	}
-	/* command events: log the line (AUTH is handled above) */
-	if (ev->line.n)
+	/* command events: log the line (AUTH is handled above); the line is
+	 * escaped only when it is printed: this is the per-command hot path */
+	if (ev->line.n && !k->quiet)
 		slog(k, s, "%s", esc(ev->line, b1, sizeof b1));
 	log_violations(k, s, ev);
 	if (!ev->decide)
@@ -649,6 +650,12 @@ static int do_tls(sink *k, session *s)
 
 static void session_free(sink *k, session *s)
 {
+	if (s->in_ready) { /* e.g. timed out while waiting for its turn */
+		session **pp = &k->ready;
+		while (*pp != s)
+			pp = &(*pp)->ready_next;
+		*pp = s->ready_next;
+	}
 	txn_drop(k, s);
 	wheel_disarm(&k->timers, &s->timer);
 	if (s->prev)
@@ -877,7 +884,16 @@ static void shutdown_all(sink *k)
 	}
 }
 
-int cmd_sink(int argc, char **argv)
+/* What the command line asks for (besides what goes straight into sink). */
+typedef struct sink_opts {
+	const char *listen, *dir, *cert, *key, *hostname;
+	int strict, lmtp, maildir_given;
+	uint64_t max_size;
+	char host[256];
+} sink_opts;
+
+/* Parse argv into k and o. Returns -1 to go on, or the exit status. */
+static int parse_args(sink *k, sink_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
@@ -896,66 +912,55 @@ int cmd_sink(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	const char *listen_s = "127.0.0.1:2525", *dir = "./maildir",
-		   *cert = NULL, *key = NULL, *hostname = NULL;
-	char err[256], host[256], addr[NET_ADDRSTRLEN];
-	int strict = 0, lmtp = 0, maildir_given = 0, rc = 0, o;
-	uint64_t max_size = SINK_DEFAULT_MAX_SIZE, u;
-	static sink k0;
-	sink *k = &k0;
-	net_addr la;
-	sigset_t sigs;
-	struct epoll_event ee;
-
-	memset(k, 0, sizeof *k);
-	k->ep = k->lfd = k->sigfd = -1;
+	uint64_t u;
+	int c;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
 		case 'l':
-			listen_s = optarg;
+			o->listen = optarg;
 			break;
 		case 'm':
-			dir = optarg;
-			maildir_given = 1;
+			o->dir = optarg;
+			o->maildir_given = 1;
 			break;
 		case 'd':
 			k->discard = 1;
 			break;
 		case 's':
-			strict = 1;
+			o->strict = 1;
 			break;
 		case 'L':
-			strict = 0;
+			o->strict = 0;
 			break;
 		case 'M':
-			lmtp = 1;
+			o->lmtp = 1;
 			break;
 		case 'H':
-			hostname = optarg;
+			o->hostname = optarg;
 			break;
 		case 'S':
-			if (parse_u64(optarg, &max_size) != 0)
+			if (parse_u64(optarg, &o->max_size) != 0)
 				return usage_error("bad --max-size");
 			break;
 		case 'c':
-			cert = optarg;
+			o->cert = optarg;
 			break;
 		case 'k':
-			key = optarg;
+			o->key = optarg;
 			break;
 		case 'a': {
 			char *colon = strchr(optarg, ':');
-			cred *c;
+			cred *cr;
 			if (colon == NULL || colon == optarg)
 				return usage_error("--auth wants USER:PASS");
-			c = realloc(k->creds, (k->ncreds + 1) * sizeof *c);
-			if (c == NULL)
-				return 70;
-			k->creds = c;
+			cr = realloc(k->creds, (k->ncreds + 1) * sizeof *cr);
+			if (cr == NULL)
+				return 70; /* EX_SOFTWARE */
+			k->creds = cr;
 			*colon = '\0';
-			c[k->ncreds].user = optarg;
-			c[k->ncreds].pass = colon + 1;
+			cr[k->ncreds].user = optarg;
+			cr[k->ncreds].pass = colon + 1;
 			k->ncreds++;
 			break;
 		}
@@ -981,27 +986,37 @@ int cmd_sink(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("unexpected argument");
-	if (k->discard && maildir_given)
+	if (k->discard && o->maildir_given)
 		return usage_error("--maildir and --discard exclude each other");
-	if ((cert == NULL) != (key == NULL))
+	if ((o->cert == NULL) != (o->key == NULL))
 		return usage_error("--tls-cert and --tls-key go together");
-	if (hostname == NULL) {
-		if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		hostname = host;
+	if (o->hostname == NULL) {
+		if (gethostname(o->host, sizeof o->host) != 0 ||
+		    o->host[0] == '\0')
+			snprintf(o->host, sizeof o->host, "localhost");
+		o->host[sizeof o->host - 1] = '\0';
+		o->hostname = o->host;
 	}
+	return -1;
+}
 
-	/* engine configuration: every extension postel implements */
+/* The engine configuration (every extension postel implements), TLS and
+ * buffer sizes; checked once with a throwaway engine. 0 or exit status. */
+static int configure(sink *k, const sink_opts *o)
+{
+	char err[256];
+	unsigned char *tin;
+	postel_server *ts;
+	postel_status st = POSTEL_E_ARGUMENT;
 	postel_server_config_default(&k->cfg);
-	k->cfg.hostname = hostname;
+	k->cfg.hostname = o->hostname;
 	k->cfg.extensions = POSTEL_SERVER_EXT_DEFAULT;
-	k->cfg.lenient = strict ? POSTEL_STRICT : POSTEL_LENIENT;
-	k->cfg.max_size = max_size;
-	if (lmtp)
+	k->cfg.lenient = o->strict ? POSTEL_STRICT : POSTEL_LENIENT;
+	k->cfg.max_size = o->max_size;
+	if (o->lmtp)
 		k->cfg.flags |= POSTEL_SERVER_LMTP;
-	if (cert != NULL) {
-		k->tls = ptls_server_ctx(cert, key, err, sizeof err);
+	if (o->cert != NULL) {
+		k->tls = ptls_server_ctx(o->cert, o->key, err, sizeof err);
 		if (k->tls == NULL) {
 			fprintf(stderr, "postel sink: %s\n", err);
 			return 1;
@@ -1018,37 +1033,41 @@ int cmd_sink(int argc, char **argv)
 			k->cfg.flags |= POSTEL_SERVER_AUTH_TLS_ONLY;
 		k->incap = SINK_INBUF_AUTH;
 	}
-	{
-		/* check the configuration once, with throwaway buffers */
-		unsigned char *tin = malloc(k->incap + k->outcap);
-		postel_server *ts = malloc(sizeof *ts);
-		postel_status st = POSTEL_E_ARGUMENT;
-		if (tin != NULL && ts != NULL)
-			st = postel_server_init(ts, &k->cfg, tin, k->incap,
-						tin + k->incap, k->outcap);
-		free(tin);
-		free(ts);
-		if (st != POSTEL_OK) {
-			fprintf(stderr, "postel sink: bad configuration (%s)\n",
-				postel_status_name(st));
-			rc = 1;
-			goto out;
-		}
+	tin = malloc(k->incap + k->outcap);
+	ts = malloc(sizeof *ts);
+	if (tin != NULL && ts != NULL)
+		st = postel_server_init(ts, &k->cfg, tin, k->incap,
+					tin + k->incap, k->outcap);
+	free(tin);
+	free(ts);
+	if (st != POSTEL_OK) {
+		fprintf(stderr, "postel sink: bad configuration (%s)\n",
+			postel_status_name(st));
+		return 1;
 	}
+	return 0;
+}
 
-	if (net_parse(listen_s, "127.0.0.1", 2525, &la, err, sizeof err) != 0) {
-		rc = usage_error(err);
-		goto out;
-	}
-	if (!k->discard && maildir_open(&k->md, dir, err, sizeof err) != 0) {
+/* Maildir, signals (signalfd), epoll and the listening socket; prints the
+ * address. 0 or exit status. */
+static int open_io(sink *k, const sink_opts *o)
+{
+	char err[256], addr[NET_ADDRSTRLEN];
+	struct epoll_event ee;
+	struct rlimit rl;
+	sigset_t sigs;
+	net_addr la;
+	if (net_parse(o->listen, "127.0.0.1", 2525, &la, err, sizeof err) != 0)
+		return usage_error(err);
+	if (!k->discard && maildir_open(&k->md, o->dir, err, sizeof err) != 0) {
 		fprintf(stderr, "postel sink: %s\n", err);
-		rc = 1;
-		goto out;
+		return 1;
 	}
-	if (k->discard)
-		k->md.dirfd = k->md.tmpfd = k->md.newfd = -1;
-
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGINT ignored, and ignored
+	 * signals never reach a signalfd: take both back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -1059,8 +1078,7 @@ int cmd_sink(int argc, char **argv)
 	if (k->lfd < 0 || k->ep < 0 || k->sigfd < 0) {
 		fprintf(stderr, "postel sink: %s\n",
 			k->lfd < 0 ? err : strerror(errno));
-		rc = 1;
-		goto out;
+		return 1;
 	}
 	ee.events = EPOLLIN;
 	ee.data.ptr = &k->lfd;
@@ -1068,65 +1086,60 @@ int cmd_sink(int argc, char **argv)
 	ee.data.ptr = &k->sigfd;
 	epoll_ctl(k->ep, EPOLL_CTL_ADD, k->sigfd, &ee);
 	k->accepting = 1;
-	k->now = now_s();
-	wheel_init(&k->timers, k->now);
-
-	{
-		/* raise the descriptor limit for many sessions */
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-		}
+	/* many sessions: raise the descriptor limit as far as allowed */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	net_local(k->lfd, &la);
 	printf("postel sink: listening on %s (%s%s%s, %s%s, %s)\n",
-	       net_format(&la, addr, sizeof addr), lmtp ? "LMTP" : "ESMTP",
+	       net_format(&la, addr, sizeof addr), o->lmtp ? "LMTP" : "ESMTP",
 	       k->tls ? " STARTTLS" : "", k->ncreds ? " AUTH" : "",
-	       k->discard ? "discard" : "maildir ", k->discard ? "" : dir,
-	       strict ? "strict" : "lenient");
+	       k->discard ? "discard" : "maildir ", k->discard ? "" : o->dir,
+	       o->strict ? "strict" : "lenient");
 	fflush(stdout);
-	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+	return 0;
+}
 
+/* Until SIGINT/SIGTERM: readiness, sessions left over from their budget,
+ * expired timers, the listening socket. 0 or exit status. */
+static int event_loop(sink *k)
+{
+	k->now = now_s();
+	wheel_init(&k->timers, k->now);
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 	for (;;) {
 		struct epoll_event evs[256];
 		int n = epoll_wait(k->ep, evs, 256, k->ready ? 0 : 1000);
-		int stop = 0;
+		session *r;
 		wheel_node *tn;
 		if (n < 0 && errno != EINTR) {
 			perror("postel sink: epoll_wait");
-			rc = 1;
-			break;
+			return 1;
 		}
 		k->now = now_s();
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
+			session *s = p;
+			if (p == &k->sigfd)
+				return 0;
 			if (p == &k->lfd) {
 				accept_all(k);
-			} else if (p == &k->sigfd) {
-				stop = 1;
-			} else {
-				session *s = p;
-				if (evs[i].events & EPOLLOUT)
-					s->wblocked = 0;
-				if (s->in_ready)
-					continue; /* will run from the list */
+				continue;
+			}
+			if (evs[i].events & EPOLLOUT)
+				s->wblocked = 0;
+			if (!s->in_ready) /* else it runs from the list */
 				run(k, s);
-			}
 		}
-		if (stop)
-			break;
 		/* sessions that used up their budget */
-		{
-			session *r = k->ready;
-			k->ready = NULL;
-			while (r != NULL) {
-				session *nx = r->ready_next;
-				r->in_ready = 0;
-				run(k, r);
-				r = nx;
-			}
+		r = k->ready;
+		k->ready = NULL;
+		while (r != NULL) {
+			session *nx = r->ready_next;
+			r->in_ready = 0;
+			run(k, r);
+			r = nx;
 		}
 		while ((tn = wheel_expired(&k->timers, k->now)) != NULL) {
 			session *s = (session *)((char *)tn -
@@ -1138,11 +1151,35 @@ int cmd_sink(int argc, char **argv)
 		resume_accept(k);
 		fflush(stderr);
 	}
-	slog(k, NULL, "shutting down: %zu session(s) open, %llu stored, "
-		      "%llu discarded, %llu failed",
-	     k->live, k->stored, k->discarded, k->failed);
-	shutdown_all(k);
-out:
+}
+
+int cmd_sink(int argc, char **argv)
+{
+	static sink k0;
+	sink *k = &k0;
+	sink_opts o;
+	int rc;
+	memset(k, 0, sizeof *k);
+	memset(&o, 0, sizeof o);
+	k->ep = k->lfd = k->sigfd = -1;
+	k->md.dirfd = k->md.tmpfd = k->md.newfd = -1;
+	o.listen = "127.0.0.1:2525";
+	o.dir = "./maildir";
+	o.max_size = SINK_DEFAULT_MAX_SIZE;
+	rc = parse_args(k, &o, argc, argv);
+	if (rc >= 0)
+		goto done; /* --help or a usage error */
+	rc = configure(k, &o);
+	if (rc == 0)
+		rc = open_io(k, &o);
+	if (rc == 0) {
+		rc = event_loop(k);
+		slog(k, NULL, "shutting down: %zu session(s) open, %llu "
+			      "stored, %llu discarded, %llu failed",
+		     k->live, k->stored, k->discarded, k->failed);
+		shutdown_all(k);
+	}
+done:
 	fflush(stderr);
 	if (k->lfd >= 0)
 		close(k->lfd);
@@ -1150,8 +1187,7 @@ out:
 		close(k->sigfd);
 	if (k->ep >= 0)
 		close(k->ep);
-	if (!k->discard)
-		maildir_close(&k->md);
+	maildir_close(&k->md);
 	ptls_ctx_free(k->tls);
 	free(k->creds);
 	return rc;

@@ -47,9 +47,10 @@
  *   in order; without it one command at a time.
  *
  * Replies are matched to commands by counting (RFC 2920 §3.1), lazily:
- * a reply is read only when a command waits for one, and decisions the
- * application has to make come before buffered replies are read. So the
- * events do not depend on how the server's bytes were divided into reads.
+ * a reply is read only when a command waits for one and has been sent,
+ * and decisions the application has to make come before buffered replies
+ * are read. So the events do not depend on how the server's bytes were
+ * divided into reads.
  * A reply that arrives before its command was sent is therefore taken as
  * that command's reply (the timing of replies is not observable); bytes
  * that can never be a reply are reported: after the reply to QUIT, and
@@ -361,6 +362,8 @@ typedef struct postel_client {
 	size_t in_cap_, in_len_, in_drop_;
 	char *out_;
 	size_t out_cap_, out_r_, out_w_;
+	const char *ext_p_; /* zero-copy BDAT chunk, sent at ext_at_ */
+	size_t ext_n_, ext_at_;
 	/* parsers */
 	postel_reply_parser rp_;
 	postel_reply reply_;
@@ -471,9 +474,11 @@ POSTEL_EXTERN postel_status postel_client_send_ack(postel_client *c,
 
 /**
  * Pull the next event into `*ev`. Returns 1 with an event, 0 when there
- * is none now. Reads buffered replies (at most one per call) when a
- * command waits for one and no decision is open. Invalidates the spans of
- * the previous event. A decision event is returned once; it stays open
+ * is none now. Reads a buffered reply (at most one per call) only when a
+ * command waits for one, everything queued has been taken by
+ * postel_client_send_ack() (a reply is never read before its command went
+ * out) and no decision is open. Invalidates the spans of the previous
+ * event. A decision event is returned once; it stays open
  * until answered (state DECIDE). A decision answered with
  * POSTEL_OUTPUT_FULL is returned again once the output buffer has
  * drained.
@@ -590,6 +595,21 @@ POSTEL_EXTERN postel_status postel_client_data(postel_client *c);
 POSTEL_EXTERN postel_status postel_client_body(postel_client *c,
 					       const char *p, size_t n,
 					       int last, size_t *used);
+
+/**
+ * Zero-copy content for BDAT (RFC 3030): like postel_client_body(), but
+ * the octets are not copied: the engine puts "BDAT n [LAST]" in its
+ * output buffer and then hands out `p` itself from
+ * postel_client_send_buf(). One call makes at most one chunk (of at most
+ * the configured chunk size); `p` must stay valid and unchanged until the
+ * engine has sent it: until the next NEED_CONTENT or READY event, or the
+ * end of the session.
+ * With DATA (no CHUNKING), the content has to be dot-stuffed, so this is
+ * postel_client_body() (a copy). Same returns and refusals.
+ */
+POSTEL_EXTERN postel_status postel_client_body_ref(postel_client *c,
+						   const char *p, size_t n,
+						   int last, size_t *used);
 
 /**
  * Authenticate (at READY, once per session, RFC 4954): AUTH `mech`

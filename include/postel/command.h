@@ -210,14 +210,23 @@ typedef struct postel_command {
 				  *   NULL with ext_cap 0) */
 	size_t ext_cap;          /**< its capacity */
 
-	/* ---- output ---- */
+	/* ---- output: always set ---- */
 	postel_verb verb;           /**< UNKNOWN for an unrecognized verb */
 	postel_command_error error; /**< POSTEL_CMD_OK when valid */
 	uint32_t flags;             /**< POSTEL_CMD_* (postel_command_flag) */
 	uint32_t params;            /**< POSTEL_PARAM_* present */
 	postel_violation_list violations;
+	uint8_t etrn_option;     /**< ETRN (RFC 1985 §5): '@' or '#' or 0 */
+	size_t n_ext;            /**< unknown parameters on the line; the
+				  *   first min(n_ext, ext_cap) are in ext[]
+				  *   (n_ext > ext_cap: the array was too
+				  *   small, nothing else is affected) */
 
+	/* ---- spans: {NULL, 0} when absent ---- */
 	postel_span line;      /**< the whole line including its line end */
+	postel_span mailbox;   /**< MAIL/RCPT: Local-part "@" Domain (absent
+				*   for <> and <Postmaster>: then local_part
+				*   says "Postmaster") */
 	postel_span verb_text; /**< the verb as sent (also for unknown verbs:
 				*   up to the first SP or line end) */
 	/** The argument: HELO/EHLO/LHLO domain or address literal (brackets
@@ -225,33 +234,14 @@ typedef struct postel_command {
 	 * included), AUTH mechanism, BDAT chunk size; for MAIL/RCPT the text
 	 * after the colon. Trailing lenient white space excluded. */
 	postel_span arg;
-
-	/* MAIL / RCPT (also VRFY/EXPN never fill these) */
-	postel_span path;       /**< reverse/forward path as sent, with
-				 *   angle brackets ("<>" for the null path;
+	postel_span path;       /**< MAIL/RCPT path as sent, with angle
+				 *   brackets ("<>" for the null path;
 				 *   without brackets when lenient-accepted) */
 	postel_span route;      /**< source route "@a,@b" without the ':' */
-	postel_span mailbox;    /**< Local-part "@" Domain (empty for <> and
-				 *   <Postmaster>: then local_part says
-				 *   "Postmaster") */
 	postel_span local_part; /**< as sent (quotes and escapes kept) */
 	postel_span domain;     /**< Domain or address literal (brackets
 				 *   kept); also set for HELO/EHLO/LHLO and
 				 *   ETRN domains */
-
-	/* MAIL / RCPT parameters (valid when the POSTEL_PARAM_ bit is set) */
-	uint64_t size;           /**< SIZE= (RFC 1870) */
-	uint8_t body;            /**< postel_body */
-	uint8_t ret;             /**< postel_ret */
-	uint8_t notify;          /**< postel_notify bits */
-	int8_t mt_priority;      /**< MT-PRIORITY= -9..9 (RFC 6710) */
-	uint8_t by_mode;         /**< BY=: 'N' or 'R' (RFC 2852 §4) */
-	uint8_t by_trace;        /**< BY=...T: 1 */
-	uint8_t rrvs_action;     /**< RRVS=...;C or ;R: 'C' / 'R'; 0 when
-				  *   absent (RFC 7293 §3.1) */
-	int32_t by_time;         /**< BY= seconds, -999999999..999999999 */
-	uint32_t holdfor;        /**< HOLDFOR= seconds, 1..999999999 */
-	uint32_t mtrk_timeout;   /**< MTRK=...:timeout (0 when absent) */
 	postel_span envid;       /**< ENVID= xtext, not decoded */
 	postel_span orcpt_type;  /**< ORCPT= addr-type ("rfc822") */
 	postel_span orcpt_addr;  /**< ORCPT= xtext after ';', not decoded */
@@ -260,22 +250,27 @@ typedef struct postel_command {
 	postel_span holduntil;   /**< HOLDUNTIL= RFC 3339 date-time */
 	postel_span rrvs;        /**< RRVS= RFC 3339 date-time */
 	postel_span mtrk;        /**< MTRK= certifier (base64) */
-	size_t n_ext;            /**< unknown parameters on the line; the
-				  *   first min(n_ext, ext_cap) are in ext[]
-				  *   (n_ext > ext_cap: the array was too
-				  *   small, nothing else is affected) */
+	postel_span mechanism;        /**< AUTH (RFC 4954 §4): SASL
+				       *   mechanism as sent */
+	postel_span initial_response; /**< AUTH: base64, or "=" (flag
+				       *   POSTEL_CMD_AUTH_EMPTY) */
 
-	/* BDAT (RFC 3030 §2) */
-	uint64_t chunk_size;     /**< BDAT chunk size; LAST: flags */
-
-	/* AUTH (RFC 4954 §4) */
-	postel_span mechanism;        /**< SASL mechanism as sent */
-	postel_span initial_response; /**< base64, or "=" (flag
-				       *   POSTEL_CMD_AUTH_EMPTY); {NULL,0}
-				       *   when absent */
-
-	/* ETRN (RFC 1985 §5) */
-	uint8_t etrn_option;     /**< '@' or '#' or 0 */
+	/* ---- typed values: meaningful only when the POSTEL_PARAM_ bit is
+	 * set (chunk_size: BDAT lines that are OK) ---- */
+	uint64_t size;           /**< SIZE= (RFC 1870) */
+	uint64_t chunk_size;     /**< BDAT chunk size (RFC 3030 §2); LAST is
+				  *   a flag */
+	int32_t by_time;         /**< BY= seconds, -999999999..999999999 */
+	uint32_t holdfor;        /**< HOLDFOR= seconds, 1..999999999 */
+	uint32_t mtrk_timeout;   /**< MTRK=...:timeout (0 when absent) */
+	uint8_t body;            /**< postel_body */
+	uint8_t ret;             /**< postel_ret */
+	uint8_t notify;          /**< postel_notify bits */
+	int8_t mt_priority;      /**< MT-PRIORITY= -9..9 (RFC 6710) */
+	uint8_t by_mode;         /**< BY=: 'N' or 'R' (RFC 2852 §4) */
+	uint8_t by_trace;        /**< BY=...T: 1 */
+	uint8_t rrvs_action;     /**< RRVS=...;C or ;R: 'C' / 'R'; 0 when
+				  *   absent (RFC 7293 §3.1) */
 } postel_command;
 
 /** Options of postel_command_config.options. */
@@ -354,6 +349,8 @@ typedef struct postel_command_parser {
 	uint8_t pflags_;    /* scanner flags */
 	uint8_t val_;       /* decoded value of the parameter */
 	uint8_t pad_[2];
+	int stack_[1];      /* scanner call stack (address literals) */
+	int top_;
 	uint32_t ms_[20];   /* span starts */
 	uint32_t me_[20];   /* span ends */
 } postel_command_parser;

@@ -18,6 +18,12 @@
  *
  * No allocation, no I/O; every context is caller-allocated, its fields are
  * private, and it may be copied only between calls.
+ *
+ * Speed: the decoder finds CR, LF and NUL with SIMD (AVX2 chosen at run
+ * time, SSE2, or a byte loop) and runs a hand-written boundary machine
+ * only there, instead of a per-byte Ragel machine: under one instruction
+ * per byte on ordinary mail against about 14 for a byte-at-a-time
+ * machine (src/data.c, bench/bench_data.c).
  */
 #ifndef POSTEL_DATA_H
 #define POSTEL_DATA_H

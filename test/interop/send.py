@@ -296,13 +296,20 @@ def case_aiosmtpd(postel, tmp):
         send(postel, srv.port, ["--from", "sender@example.org",
                                 "--to", "rcpt@example.net"], raw3,
              "aiosmtpd 8bit")
+        # 2 MB through the engine's 64 KiB output buffer
+        raw4, crlf4 = lf_message("big", extra="".join(
+            ".%05d a line that starts with a dot\n" % i
+            for i in range(50000)))
+        send(postel, srv.port, ["--from", "sender@example.org",
+                                "--to", "rcpt@example.net"], raw4,
+             "aiosmtpd 2 MB")
     finally:
         srv.stop()
     msgs = stored_aiosmtpd(out)
-    check(len(msgs) == 3, "aiosmtpd: 3 messages stored (got %d)" % len(msgs))
-    if len(msgs) == 3:
+    check(len(msgs) == 4, "aiosmtpd: 4 messages stored (got %d)" % len(msgs))
+    if len(msgs) == 4:
         for i, (exp, what) in enumerate([(crlf, "plain"), (crlf2, "refused"),
-                                         (crlf3, "8bit")]):
+                                         (crlf3, "8bit"), (crlf4, "big")]):
             ok = check(msgs[i][0] == exp, "aiosmtpd %s: content byte for "
                        "byte (%d bytes)" % (what, len(exp)))
             if not ok:
@@ -503,10 +510,15 @@ def case_postel_sink(postel, tmp):
     """CHUNKING: `postel sink` offers it (aiosmtpd and smtp-sink do not)."""
     for name, opts in (("bdat", ()), ("bdat-no-pipelining",
                                       ("--no-pipelining",)),
-                       ("data", ("--no-chunking",))):
+                       ("data", ("--no-chunking",)),
+                       ("bdat-big", ())):
         sink = interop.Sink(postel, tmp, name=name)
         try:
-            raw, crlf = lf_message(name, extra=".\n..\n")
+            extra = ".\n..\n"
+            if name == "bdat-big":
+                extra = "".join("%06d .. bdat chunk line\n" % i
+                                for i in range(100000))
+            raw, crlf = lf_message(name, extra=extra)
             o = send(postel, sink.port, ["--from", "sender@example.org",
                                          "--to", "rcpt@example.net",
                                          "-v"] + list(opts), raw,
