@@ -423,9 +423,29 @@ static int reply(srv *s, unsigned code, const char *enh, const char *text,
 		       fl);
 }
 
-/* Literal enhanced code and text: lengths known at compile time. */
+/* A reply whose code, enhanced code and text are literals: both forms of
+ * the line are built at compile time; writing it is one copy. */
+static int reply_lit(srv *s, unsigned code, const char *with, size_t wn,
+		     const char *without, size_t won, unsigned fl)
+{
+	const char *line = enh_on(s) ? with : without;
+	size_t n = enh_on(s) ? wn : won;
+	if (n > out_room(s))
+		return 0;
+	memcpy(s->out + s->oend, line, n);
+	s->oend += (uint32_t)n;
+	if (fl & R_CLOSE)
+		s->ss.closing = 1;
+	if ((fl & R_FLUSH) && !s->ss.closing)
+		s->ss.wait = W_FLUSH;
+	count_error(s, code);
+	return 1;
+}
+
 #define REPLY(s, code, enh, text, fl)                                          \
-	reply_n(s, code, enh, sizeof(enh) - 1, text, sizeof(text) - 1, fl)
+	reply_lit(s, code, #code " " enh " " text "\r\n",                       \
+		  sizeof(#code " " enh " " text "\r\n") - 1,                     \
+		  #code " " text "\r\n", sizeof(#code " " text "\r\n") - 1, fl)
 
 /* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
  * replies that say the client broke the protocol. */
@@ -458,10 +478,10 @@ static int auth_offered(const srv *s, int tls)
 
 /* EHLO keywords in the order they are advertised, each with its
  * extension bit and the RFC that defines it. */
-#define KW(name, bit) {name, sizeof(name) - 1, bit}
+#define KW(name, bit) {"250-" name, sizeof(name) - 1, bit}
 static const struct keyword {
-	const char *name;
-	uint8_t len;
+	const char *line; /* "250-" and the keyword */
+	uint8_t len;      /* of the keyword */
 	uint32_t bit;
 } keywords[] = {
 	KW("PIPELINING", POSTEL_SERVER_EXT_PIPELINING),   /* RFC 2920 §2 */
@@ -526,8 +546,10 @@ static void fmt_ehlo(const srv *s, ob *o, int tls, const char *text,
 		const struct keyword *k = &keywords[i];
 		if (!(x & k->bit))
 			continue;
-		ob_code(o, 250, ++line < total ? '-' : ' ');
-		ob_put(o, k->name, k->len);
+		/* "250-KEYWORD" in one copy; the last line gets "250 " */
+		ob_put(o, k->line, k->len + 4u);
+		if (++line == total && o->n <= o->cap)
+			o->p[o->n - k->len - 1] = ' ';
 		if (k->bit == POSTEL_SERVER_EXT_SIZE && s->max_size) {
 			ob_put(o, " ", 1);
 			ob_u64(o, s->max_size);
@@ -1419,7 +1441,8 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		REPLY(s, 250, "2.0.0", "Ok", R_FLUSH);
 		return answered(ev);
 	case POSTEL_VERB_QUIT: /* RFC 5321 §4.1.1.10 */
-		REPLY(s, 221, "2.0.0", "Service closing transmission channel",
+		reply_n(s, 221, "2.0.0", 5,
+			"Service closing transmission channel", 36,
 		      R_HOST | R_CLOSE);
 		return answered(ev);
 	case POSTEL_VERB_VRFY:
@@ -1863,12 +1886,29 @@ typedef struct defaults {
 	unsigned no_code;
 	const char *no_enh, *no_text;
 	uint8_t ok_en, ok_tn, no_en, no_tn;
+	/* the whole default lines, with and without the enhanced code */
+	const char *ok_line[2], *no_line[2];
+	uint8_t ok_ln[2], no_ln[2];
 } defaults;
 
 /* Literal strings with their lengths (NULL enhanced codes: length 0). */
+#define D_LINE(c, t) #c " " t "\r\n"
+#define D_LINE_ENH(c, e, t) #c " " e " " t "\r\n"
 #define D(oc, oe, ot, nc, ne, nt)                                              \
-	{oc, oe, ot, nc, ne, nt, sizeof(oe "") - 1, sizeof(ot) - 1,            \
-	 sizeof(ne "") - 1, sizeof(nt) - 1}
+	{oc,                                                                   \
+	 oe,                                                                   \
+	 ot,                                                                   \
+	 nc,                                                                   \
+	 ne,                                                                   \
+	 nt,                                                                   \
+	 sizeof(oe "") - 1,                                                    \
+	 sizeof(ot) - 1,                                                       \
+	 sizeof(ne "") - 1,                                                    \
+	 sizeof(nt) - 1,                                                       \
+	 {D_LINE(oc, ot), D_LINE_ENH(oc, oe, ot)},                             \
+	 {D_LINE(nc, nt), D_LINE_ENH(nc, ne, nt)},                             \
+	 {sizeof(D_LINE(oc, ot)) - 1, sizeof(D_LINE_ENH(oc, oe, ot)) - 1},     \
+	 {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}}
 
 static const defaults dflt[] = {
 	/* RFC 5321 §3.1, §4.2.3 (the hostname is put first) */
@@ -2114,13 +2154,16 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 	const defaults *d = &dflt[t];
 	if (code == 0 && !enh && !text && t != POSTEL_SERVER_EV_CONNECT &&
 	    t != POSTEL_SERVER_EV_HELO && t != POSTEL_SERVER_EV_CHUNK) {
-		/* the default reply: static text, nothing to check */
+		/* the default reply: a static line, nothing to check */
 		code = negative ? d->no_code : d->ok_code;
-		if (!(negative ? put_line(s, code, d->no_enh, d->no_en,
-					  d->no_text, d->no_tn, 0)
-			       : put_line(s, code, d->ok_enh, d->ok_en,
-					  d->ok_text, d->ok_tn, 0)))
+		int ue = enh_on(s) && (negative ? d->no_en : d->ok_en) &&
+			 code / 100 != 3;
+		const char *line = negative ? d->no_line[ue] : d->ok_line[ue];
+		size_t ln = negative ? d->no_ln[ue] : d->ok_ln[ue];
+		if (ln > out_room(s))
 			return POSTEL_E_LIMIT;
+		memcpy(s->out + s->oend, line, ln);
+		s->oend += (uint32_t)ln;
 		return answered_with(s, t, code);
 	}
 	if (negative) {
