@@ -392,6 +392,23 @@ static int verb_fast(postel_command_parser *P, postel_command *C,
 	P->me_[S_VERB] = n;
 	P->set_ |= 1u << S_VERB;
 	P->zone_ = Z_AFTER_VERB;
+	/* " FROM:" / " TO:" too (case folded the same way; the octets
+	 * folded are letters only, ' ' and ':' are compared as they are) */
+	if (v == POSTEL_VERB_MAIL && len >= 10 &&
+	    (W4(b[5], b[6], b[7], b[8]) | 0x20202020u) ==
+		    W4('f', 'r', 'o', 'm') &&
+	    b[4] == ' ' && b[9] == ':') {
+		en = command_en_path_rest;
+		n = 10;
+		P->zone_ = Z_PATH;
+	} else if (v == POSTEL_VERB_RCPT && len >= 8 &&
+		   (((uint32_t)b[5] | (uint32_t)b[6] << 8) | 0x2020u) ==
+			   ('t' | 'o' << 8) &&
+		   b[4] == ' ' && b[7] == ':') {
+		en = command_en_path_rest;
+		n = 8;
+		P->zone_ = Z_PATH;
+	}
 	P->cs_ = en;
 	P->off_ = n;
 	return 1;
