@@ -630,6 +630,8 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	int r;
 	if (!P || !C || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
+	if (P->mode_ != M_IDLE && P->sasl_)
+		return POSTEL_E_STATE; /* a SASL line is not finished */
 	if (P->mode_ == M_IDLE) {
 		P->sasl_ = 0;
 		line_begin(P);
@@ -654,9 +656,10 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 		return POSTEL_INVALID;
 	}
 	*consumed = line;
-	if (r == LINE_BAD)
+	if (r == LINE_BAD) {
+		C->n_ext = 0; /* unknown parameters: accepted lines only */
 		postel__cmd_syntax_error(P, C, base, line);
-	else
+	} else
 		accepted_checks(P, C, base, line);
 	if (line < 2 || base[line - 2] != '\r')
 		V(BARE_LF);
@@ -680,6 +683,8 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 	int r;
 	if (!P || !R || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
+	if (P->mode_ != M_IDLE && !P->sasl_)
+		return POSTEL_E_STATE; /* a command line is not finished */
 	if (P->mode_ == M_IDLE) {
 		P->sasl_ = 1;
 		line_begin(P);
