@@ -811,6 +811,14 @@ static uint32_t small_num(const unsigned char *s, size_t n)
 	return v;
 }
 
+static uint64_t small_num64(const unsigned char *s, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	return v;
+}
+
 static const uint8_t kind_bad[K_COUNT_] = {
 	0, POSTEL_V_BAD_SIZE, POSTEL_V_BAD_BODY, POSTEL_V_BAD_RET,
 	POSTEL_V_BAD_ENVID, POSTEL_V_BAD_AUTH_PARAM, POSTEL_V_BAD_SMTPUTF8,
@@ -865,6 +873,8 @@ static void param_end(postel_command_parser *P, postel_command *C,
 		case K_SIZE:
 			if (vn > 20) /* size-value ::= 1*20DIGIT */
 				bad = 1;
+			else if (vn < 20) /* < 10^19: no overflow possible */
+				C->size = small_num64(v, vn);
 			else if (postel__parse_u64((const char *)v, vn, &C->size)) {
 				V(SIZE_OVERFLOW);
 				return;
