@@ -392,6 +392,23 @@ static int verb_fast(postel_command_parser *P, postel_command *C,
 	P->me_[S_VERB] = n;
 	P->set_ |= 1u << S_VERB;
 	P->zone_ = Z_AFTER_VERB;
+	/* " FROM:" / " TO:" too (case folded the same way; the octets
+	 * folded are letters only, ' ' and ':' are compared as they are) */
+	if (v == POSTEL_VERB_MAIL && len >= 10 &&
+	    (W4(b[5], b[6], b[7], b[8]) | 0x20202020u) ==
+		    W4('f', 'r', 'o', 'm') &&
+	    b[4] == ' ' && b[9] == ':') {
+		en = command_en_path_rest;
+		n = 10;
+		P->zone_ = Z_PATH;
+	} else if (v == POSTEL_VERB_RCPT && len >= 8 &&
+		   (((uint32_t)b[5] | (uint32_t)b[6] << 8) | 0x2020u) ==
+			   ('t' | 'o' << 8) &&
+		   b[4] == ' ' && b[7] == ':') {
+		en = command_en_path_rest;
+		n = 8;
+		P->zone_ = Z_PATH;
+	}
 	P->cs_ = en;
 	P->off_ = n;
 	return 1;
@@ -620,6 +637,8 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	int r;
 	if (!P || !C || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
+	if (P->mode_ != M_IDLE && P->sasl_)
+		return POSTEL_E_STATE; /* a SASL line is not finished */
 	if (P->mode_ == M_IDLE) {
 		P->sasl_ = 0;
 		line_begin(P);
@@ -645,8 +664,8 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	}
 	*consumed = line;
 	if (r == LINE_BAD) {
+		C->n_ext = 0; /* unknown parameters: accepted lines only */
 		postel__cmd_syntax_error(P, C, base, line);
-		C->n_ext = 0; /* the ext array was not filled for this line */
 	} else
 		accepted_checks(P, C, base, line);
 	if (line < 2 || base[line - 2] != '\r')
@@ -671,6 +690,8 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 	int r;
 	if (!P || !R || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
+	if (P->mode_ != M_IDLE && !P->sasl_)
+		return POSTEL_E_STATE; /* a command line is not finished */
 	if (P->mode_ == M_IDLE) {
 		P->sasl_ = 1;
 		line_begin(P);
@@ -797,6 +818,14 @@ static uint32_t small_num(const unsigned char *s, size_t n)
 	return v;
 }
 
+static uint64_t small_num64(const unsigned char *s, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	return v;
+}
+
 static const uint8_t kind_bad[K_COUNT_] = {
 	0, POSTEL_V_BAD_SIZE, POSTEL_V_BAD_BODY, POSTEL_V_BAD_RET,
 	POSTEL_V_BAD_ENVID, POSTEL_V_BAD_AUTH_PARAM, POSTEL_V_BAD_SMTPUTF8,
@@ -851,6 +880,8 @@ static void param_end(postel_command_parser *P, postel_command *C,
 		case K_SIZE:
 			if (vn > 20) /* size-value ::= 1*20DIGIT */
 				bad = 1;
+			else if (vn < 20) /* < 10^19: no overflow possible */
+				C->size = small_num64(v, vn);
 			else if (postel__parse_u64((const char *)v, vn, &C->size)) {
 				V(SIZE_OVERFLOW);
 				return;

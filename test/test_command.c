@@ -828,6 +828,21 @@ START_TEST(sasl_lines)
 	postel_command_error_reply(r.error, POSTEL_VERB_AUTH, &code, &enh, NULL);
 	ck_assert_uint_eq(code, 501);
 	ck_assert_str_eq(enh, "5.5.2");
+	/* a half line belongs to the entry point that started it */
+	ck_assert_int_eq(postel_command_parse_sasl(&p, "dGVz", 4, &r, &k),
+			 POSTEL_NEED_MORE);
+	postel_command c0;
+	memset(&c0, 0, sizeof c0);
+	ck_assert_int_eq(postel_command_parse(&p, "dGVz", 4, &c0, &k),
+			 POSTEL_E_STATE);
+	ck_assert_int_eq(postel_command_parse_sasl(&p, "dGVzdA==\r\n", 10, &r,
+						   &k),
+			 POSTEL_OK);
+	ck_assert_int_eq(postel_command_parse(&p, "NOOP", 4, &c0, &k),
+			 POSTEL_NEED_MORE);
+	ck_assert_int_eq(postel_command_parse_sasl(&p, "NOOP", 4, &r, &k),
+			 POSTEL_E_STATE);
+	postel_command_parser_reset(&p);
 	/* the command parser resumes after a SASL line */
 	postel_command c;
 	memset(&c, 0, sizeof c);

@@ -220,7 +220,9 @@ typedef struct postel_command {
 	size_t n_ext;            /**< unknown parameters on the line; the
 				  *   first min(n_ext, ext_cap) are in ext[]
 				  *   (n_ext > ext_cap: the array was too
-				  *   small, nothing else is affected) */
+				  *   small, nothing else is affected); 0
+				  *   when the line is not MAIL/RCPT
+				  *   syntax */
 
 	/* ---- spans: {NULL, 0} when absent ---- */
 	postel_span line;      /**< the whole line including its line end */
@@ -378,7 +380,8 @@ POSTEL_EXTERN void postel_command_parser_reset(postel_command_parser *p);
  *                 (same object for every call of one line)
  * @param consumed bytes the caller must drop from the front of `buf`
  * @return POSTEL_NEED_MORE, POSTEL_OK or POSTEL_INVALID;
- *         POSTEL_E_ARGUMENT when a pointer is NULL (nothing changes).
+ *         POSTEL_E_ARGUMENT when a pointer is NULL, POSTEL_E_STATE while a
+ *         SASL line is half parsed (nothing changes either way).
  *
  * Verbs are case-insensitive (RFC 5321 §2.4); the grammar is RFC 5321
  * §4.1.1-4.1.2 with the extensions' parameter grammars. Line limits depend
@@ -407,7 +410,8 @@ typedef struct postel_sasl_response {
 /**
  * Parse one SASL response line from the front of `buf`; same streaming
  * contract as postel_command_parse() (same parser object; a line must be
- * finished by the entry point that started it). Bad base64 is
+ * finished by the entry point that started it, else POSTEL_E_STATE, or
+ * postel_command_parser_reset() forgets it). Bad base64 is
  * SASL_BAD_BASE64 (501 5.5.2, RFC 4954 §4); over-long lines are
  * AUTH_LINE_TOO_LONG (500 5.5.6).
  */
