@@ -292,7 +292,10 @@ ptls_result ptls_read(ptls *t, void *buf, size_t cap, size_t *got)
 
 int ptls_read_pending(const ptls *t)
 {
-	return SSL_pending(t->ssl) > 0;
+	/* SSL_pending() counts only the record being read: whole records
+	 * already fed into the input BIO would be missed */
+	return SSL_pending(t->ssl) > 0 || SSL_has_pending(t->ssl) ||
+	       BIO_ctrl_pending(t->in) > 0;
 }
 
 ptls_result ptls_write(ptls *t, const void *p, size_t n, size_t *done)

@@ -96,8 +96,9 @@ int ptls_established(const ptls *t);
  * the peer closed (close_notify, or transport EOF without one).
  */
 ptls_result ptls_read(ptls *t, void *buf, size_t cap, size_t *got);
-/** Nonzero when decrypted plaintext waits inside the TLS object, so
- * ptls_read() would return bytes without new input. */
+/** Nonzero when input waits inside the TLS object (decrypted plaintext,
+ * or ciphertext fed in but not yet processed), so ptls_read() should be
+ * called again before waiting for the socket. */
 int ptls_read_pending(const ptls *t);
 
 /**

@@ -267,6 +267,17 @@ static void test_tls(const char *tmp)
 	CHECK(ptls_read(s, buf + 4, sizeof buf - 4, &got) == PTLS_OK &&
 	      got == 4);
 	CHECK(memcmp(buf, "EHLO x\r\n", 8) == 0);
+	CHECK(!ptls_read_pending(s));
+	/* two whole records fed at once: the second is pending unprocessed */
+	CHECK(ptls_write(c, "NOOP\r\n", 6, &n) == PTLS_OK && n == 6);
+	CHECK(ptls_write(c, "QUIT\r\n", 6, &n) == PTLS_OK && n == 6);
+	xfer(c, s);
+	CHECK(ptls_read(s, buf, sizeof buf, &got) == PTLS_OK && got == 6);
+	CHECK(ptls_read_pending(s));
+	CHECK(ptls_read(s, buf + 6, sizeof buf - 6, &got) == PTLS_OK &&
+	      got == 6);
+	CHECK(memcmp(buf, "NOOP\r\nQUIT\r\n", 12) == 0);
+	CHECK(!ptls_read_pending(s));
 	CHECK(ptls_read(s, buf, sizeof buf, &got) == PTLS_WANT && got == 0);
 	CHECK(ptls_write(s, "250 ok\r\n", 8, &n) == PTLS_OK);
 	xfer(s, c);
