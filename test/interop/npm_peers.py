@@ -392,6 +392,14 @@ def test_smtp_server(postel, tmp, examples):
                 lfa, "smtp-server AUTH " + mech)
             check(("C: AUTH " + mech) in o, "smtp-server AUTH %s: used" %
                   mech)
+            if mech == "LOGIN":
+                # each answer only after its 334 (RFC 4954 §4)
+                check(re.search(r"C: AUTH LOGIN\nS: 334 \[decoded\] "
+                                r"Username:\nC: \S+\nS: 334 \[decoded\] "
+                                r"Password:\nC: \S+\nS: 235 ", o)
+                      is not None,
+                      "smtp-server AUTH LOGIN: user and password each "
+                      "after its 334")
             o = send(postel, srv.port, frm + [
                 "--to", "rcpt@example.net", "--auth", "bob:wrong"], lfa,
                 "smtp-server AUTH %s bad password" % mech, expect_rc=69)
