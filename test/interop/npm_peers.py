@@ -233,6 +233,48 @@ def test_nodemailer(postel, tmp):
     check("violation" not in err, "nodemailer pool: no violation (--strict)")
 
 
+    # LMTP (nodemailer's lmtp option) with DSN parameters, and a message
+    # over the sink's SIZE limit that nodemailer does not declare: refused
+    # at the end of data, once per recipient; the session goes on
+    sink = interop.Sink(postel, tmp, ["--lmtp", "--max-size", "20000"],
+                        "nodemailer-lmtp")
+    big = message("nm-lmtp-big", extra="x" * 30000 + "\n")
+    two = [to, other]
+    try:
+        r, log = mailer(node, tmp, sink.port, "lmtp", {
+            "lmtp": True, "pool": True, "maxConnections": 1}, [
+            ("nodemailer lmtp dsn", frm, two, message("nm-lmtp-dsn"), {
+                "dsn": {"ret": "HDRS", "envid": "nm+1",
+                        "notify": ["SUCCESS", "FAILURE"],
+                        "orcpt": "rfc822;rcpt@example.net"}}),
+            ("nodemailer lmtp too big", frm, two, big, {}),
+            ("nodemailer lmtp after", frm, two, message("nm-lmtp-after"),
+             {})])
+        for label in ("nodemailer lmtp dsn", "nodemailer lmtp after"):
+            sent(r, label)
+            check(r.get(label, {}).get("accepted") == two,
+                  "%s: both recipients accepted" % label)
+        b = r.get("nodemailer lmtp too big", {})
+        check(str(b.get("response")).startswith("552 5.3.4") and
+              b.get("rejected") == two,
+              "nodemailer lmtp too big: 552 for each recipient (got %s %s)"
+              % (b.get("response"), b.get("rejected")))
+        check("C: LHLO client.example" in log, "nodemailer lmtp: LHLO")
+    finally:
+        sink.stop()
+    interop.check_stored(sink, [
+        (frm.encode(), message("nm-lmtp-dsn"), "LMTP"),
+        (frm.encode(), message("nm-lmtp-after"), "LMTP")],
+        "nodemailer lmtp")
+    err = sink.stderr()
+    check(re.search(r"MAIL FROM:<sender@example.org> RET=HDRS ENVID=nm\+2B1"
+                    r"\n.*RCPT TO:<rcpt@example.net> NOTIFY=SUCCESS,FAILURE "
+                    r"ORCPT=rfc822;rcpt@example.net\n", err) is not None,
+          "nodemailer lmtp dsn: RET, ENVID (xtext), NOTIFY, ORCPT accepted")
+    check("violation data-size-exceeded" in err,
+          "nodemailer lmtp too big: reported by the sink")
+
+
 # ---------------------------------------------------------------- smtp-server
 
 def smtp_server(node, tmp, name, *opts):

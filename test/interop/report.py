@@ -78,6 +78,10 @@ ROWS = [
     ("nodemailer (pool)", IN, "PIPELINING", "interop-nodemailer",
      r"^nodemailer pool",
      "5 messages over one connection, --strict: no violation"),
+    ("nodemailer (lmtp)", IN, "PIPELINING LMTP", "interop-nodemailer",
+     r"^nodemailer lmtp",
+     "DSN parameters; over the SIZE limit: 552 per recipient, the "
+     "session goes on"),
     ("nodemailer", IN, "", "interop-nodemailer",
      r"^nodemailer: \d+ messages stored|^nodemailer #",
      "every message (sent raw) stored byte for byte, trace lines"),
