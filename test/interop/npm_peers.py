@@ -395,6 +395,22 @@ def test_smtp_server(postel, tmp, examples):
         srv.stop()
     check(mail_log(out) == [], "smtp-server SMTPUTF8 not offered: no MAIL")
 
+    # a server without PIPELINING: each command waits for its reply
+    srv, out = smtp_server(node, tmp, "ss-no-pipelining", "--hide-pipelining")
+    try:
+        o = send(postel, srv.port, frm + [
+            "--to", "rcpt@example.net", "--to", "other@example.net", "-v"],
+            lf, "smtp-server no PIPELINING")
+    finally:
+        srv.stop()
+    check(re.search(r"C: MAIL FROM:<sender@example.org>[^\n]*\nS: 250 [^\n]*"
+                    r"\nC: RCPT TO:<rcpt@example.net>\nS: 250 [^\n]*\n"
+                    r"C: RCPT TO:<other@example.net>\nS: 250 [^\n]*\n"
+                    r"C: DATA\nS: 354 ", o) is not None,
+          "smtp-server no PIPELINING: one command at a time")
+    check_received(out, [("no PIPELINING", crlf, ["rcpt other@example.net"])],
+                   "smtp-server no PIPELINING")
+
     # STARTTLS (certificate checked against the self-signed one), AUTH
     srv, out = smtp_server(node, tmp, "ss-tls", "--tls", cert, key,
                            "--auth", "bob:pa:ss")

@@ -3,7 +3,7 @@
 //
 //   node server.mjs OUTDIR [--tls CERT KEY] [--auth USER:PASS]
 //       [--auth-methods PLAIN,LOGIN] [--lmtp] [--size BYTES]
-//       [--hide-smtputf8] [--seconds N]
+//       [--hide-smtputf8] [--hide-pipelining] [--seconds N]
 //
 // Listens on 127.0.0.1, port 0, and prints "listening on 127.0.0.1:PORT".
 // Each message goes to OUTDIR/N.msg (the content as received, unstuffed)
@@ -56,6 +56,7 @@ const server = new SMTPServer({
     ...(creds ? { allowInsecureAuth: true, authMethods: methods ? methods[0].split(',') : ['PLAIN', 'LOGIN'] } : { disabledCommands: ['AUTH'] }),
     ...(size ? { size: Number(size[0]) } : {}),
     hideSMTPUTF8: argv.includes('--hide-smtputf8'),
+    hidePIPELINING: argv.includes('--hide-pipelining'),
     hideENHANCEDSTATUSCODES: false, // on: the client parses RFC 3463 codes
     hideDSN: false,
     socketTimeout: 30000,
