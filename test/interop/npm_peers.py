@@ -275,6 +275,33 @@ def test_nodemailer(postel, tmp):
           "nodemailer lmtp too big: reported by the sink")
 
 
+    # 150 recipients against LIMITS RCPTMAX=100 (RFC 9422), which
+    # nodemailer does not read: 452 for each one over; then 5.7 MB of
+    # dot-led lines
+    sink = interop.Sink(postel, tmp, [], "nodemailer-limits")
+    many = ["r%03d@example.net" % i for i in range(150)]
+    huge = message("nm-huge", extra="".join(
+        ".%07d a line that starts with a dot, and some more text\n" % i
+        for i in range(90000)))
+    try:
+        r, log = mailer(node, tmp, sink.port, "limits", {}, [
+            ("nodemailer 150 recipients", frm, many, message("nm-many"), {}),
+            ("nodemailer 5 MB", frm, [to], huge, {})])
+        sent(r, "nodemailer 150 recipients")
+        m = r.get("nodemailer 150 recipients", {})
+        check(m.get("accepted") == many[:100] and
+              m.get("rejected") == many[100:],
+              "nodemailer 150 recipients: the first 100 accepted")
+        check(log.count("S: 452 4.5.3 ") == 50,
+              "nodemailer 150 recipients: 452 4.5.3 for the other 50")
+        sent(r, "nodemailer 5 MB")
+    finally:
+        sink.stop()
+    interop.check_stored(sink, [(frm.encode(), message("nm-many"), "ESMTP"),
+                                (frm.encode(), huge, "ESMTP")],
+                         "nodemailer limits")
+
+
 # ---------------------------------------------------------------- smtp-server
 
 def smtp_server(node, tmp, name, *opts):

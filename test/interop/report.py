@@ -82,6 +82,9 @@ ROWS = [
      r"^nodemailer lmtp",
      "DSN parameters; over the SIZE limit: 552 per recipient, the "
      "session goes on"),
+    ("nodemailer", IN, "PIPELINING", "interop-nodemailer",
+     r"^nodemailer (150|5 MB|limits)",
+     "150 recipients in one group: 452 past LIMITS RCPTMAX=100; 5.7 MB"),
     ("nodemailer", IN, "", "interop-nodemailer",
      r"^nodemailer: \d+ messages stored|^nodemailer #",
      "every message (sent raw) stored byte for byte, trace lines"),
