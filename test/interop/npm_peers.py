@@ -524,17 +524,24 @@ def test_smtp_server(postel, tmp, examples):
         ("LMTP full", crlfl, ["rcpt full@example.net"]),
     ], "smtp-server LMTP")
 
-    # SIZE: a message over the advertised limit is never sent
+    # SIZE: a message of exactly the advertised limit goes, one octet
+    # more is never sent
     srv, out = smtp_server(node, tmp, "ss-size", "--size", "20000")
-    lfs, crlfs = send_py.lf_message("ss-size")
-    lfb, _ = send_py.lf_message("ss-size-big", extra="x" * 30000 + "\n")
+    pad = 20000 - len(message("ss-size", extra="\n"))
+    lfs, crlfs = send_py.lf_message("ss-size", extra="x" * pad + "\n")
+    lfb, _ = send_py.lf_message("ss-size", extra="x" * (pad + 1) + "\n")
+    check(len(crlfs) == 20000, "smtp-server SIZE: test message of 20000 "
+          "octets")
     try:
         send(postel, srv.port, frm + ["--to", "rcpt@example.net"], lfs,
-             "smtp-server SIZE under the limit")
+             "smtp-server SIZE at the limit")
         o = send(postel, srv.port, frm + ["--to", "rcpt@example.net"], lfb,
-                 "smtp-server SIZE over the limit refused", expect_rc=69)
+                 "smtp-server SIZE one octet over the limit refused",
+                 expect_rc=69)
     finally:
         srv.stop()
+    check("message not sent: size (RFC 1870" in o,
+          "smtp-server SIZE over the limit: the reason printed")
     check_received(out, [("SIZE", crlfs, ["options SIZE=%d" % len(crlfs)])],
                    "smtp-server SIZE")
     check(len(mail_log(out)) == 1,

@@ -157,7 +157,7 @@ ROWS = [
      "550 at RCPT, one final reply per recipient, 452 for one"),
     ("smtp-server (npm)", OUT, "plain", "interop-smtp-server",
      r"^smtp-server SIZE",
-     "SIZE declared; a message over the limit: no MAIL sent"),
+     "SIZE declared; exactly the limit goes, one octet over: no MAIL sent"),
     ("Python aiosmtpd", "examples client_blocking, client_libuv →",
      "plain STARTTLS", "examples",
      r"^(client_\w+ (->|refuses)|aiosmtpd \()",
