@@ -451,6 +451,9 @@ def test_smtp_server(postel, tmp, examples):
             "--to", "rcpt@example.net", "--starttls", "require",
             "--tls-ca", cert, "--auth", "bob:pa:ss"], lft,
             "smtp-server STARTTLS + AUTH")
+        # the default: opportunistic, certificate not checked
+        send(postel, srv.port, frm + ["--to", "rcpt@example.net"], lft,
+             "smtp-server STARTTLS opportunistic (default)")
         for exe in examples:
             run_example(exe, srv.port, ["-C", cert], ex_msg,
                         "%s -> smtp-server STARTTLS" %
@@ -461,6 +464,7 @@ def test_smtp_server(postel, tmp, examples):
         ("STARTTLS", crlft, ["tls yes", "auth no", "proto ESMTPS"]),
         ("STARTTLS + AUTH", crlft, ["tls yes", "auth yes",
                                     "proto ESMTPSA"]),
+        ("STARTTLS opportunistic", crlft, ["tls yes", "proto ESMTPS"]),
     ] + [(os.path.basename(e), message("ss-example"),
           ["from from@example.org", "tls yes"]) for e in examples],
         "smtp-server STARTTLS")
