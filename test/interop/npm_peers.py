@@ -14,6 +14,10 @@ send` and the client examples (each --example) deliver to; what it
 received is checked byte for byte with send.py's helpers (the same
 N.msg/N.env files as its aiosmtpd peer).
 
+What the peers cannot do, and so is not tested here: nodemailer has no
+CHUNKING (BDAT) and ends its sessions without QUIT; smtp-server has no
+CHUNKING either, so postel send must fall back to DATA (checked).
+
 Both run on 127.0.0.1 only, under timeout(1) (nodemailer) or their own
 deadline (smtp-server, stopped by its pid). The npm packages come from
 test/interop/node/package-lock.json: `bash .ci/deps` installs them
