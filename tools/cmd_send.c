@@ -83,6 +83,17 @@ static char outbuf[SEND_OUTBUF];
 
 /* ---------------------------------------------------------------- output */
 
+static void print_escaped(FILE *f, const char *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		unsigned char b = (unsigned char)p[k];
+		if (b < 32 || b == 127)
+			fprintf(f, "\\x%02x", b);
+		else
+			fputc(b, f);
+	}
+}
+
 static void print_reply(FILE *f, const char *what, const char *addr,
 			const postel_reply *r)
 {
@@ -94,13 +105,7 @@ static void print_reply(FILE *f, const char *what, const char *addr,
 		fputc(i ? '\n' : ' ', f);
 		if (i)
 			fprintf(f, "    %u ", r->code);
-		for (size_t k = 0; k < r->lines[i].n; k++) {
-			unsigned char b = (unsigned char)r->lines[i].p[k];
-			if (b < 32 || b == 127)
-				fprintf(f, "\\x%02x", b);
-			else
-				fputc(b, f);
-		}
+		print_escaped(f, r->lines[i].p, r->lines[i].n);
 	}
 	fputc('\n', f);
 }
@@ -236,6 +241,12 @@ static void answer_content(sender *s)
 
 static void answer_challenge(sender *s, const postel_client_event *ev)
 {
+	if (s->verbose) {
+		/* the engine decoded the base64 text in place: show that */
+		fprintf(stderr, "S: 334 [decoded] ");
+		print_escaped(stderr, ev->challenge.p, ev->challenge.n);
+		fputc('\n', stderr);
+	}
 	postel_span r = postel_sasl_login(ev->step, s->user, s->pass);
 	if (s->can_plain || !r.p) /* PLAIN sent its initial response */
 		postel_client_auth_cancel(&s->c);

@@ -239,7 +239,9 @@ typedef enum postel_client_event_type {
 	POSTEL_CLIENT_NEED_CONTENT = 4,
 	/** Decision: a 334 challenge (`reply`), base64-decoded in
 	 * `challenge`; `step` counts the challenges of this exchange from 0.
-	 * Answer with postel_client_auth_respond() or _auth_cancel(). */
+	 * Answer with postel_client_auth_respond() or _auth_cancel(). The
+	 * challenge is decoded in place (zero copy): the text of `reply`
+	 * now holds it, so only the reply's code and line count stand. */
 	POSTEL_CLIENT_AUTH_CHALLENGE = 5,
 	/** The server broke a rule: `violation`, while waiting for the reply
 	 * to `cmd`; `size` counts discarded octets for STARTTLS_INJECTION. */

@@ -778,8 +778,16 @@ def main(argv):
         print("unknown peer " + peer)
         return 2
     tmp = tempfile.mkdtemp(prefix="postel-interop-")
+    return run_test(peer, lambda: tests[peer](postel, tmp), tmp)
+
+
+def run_test(peer, test, tmp):
+    """Runs test(); on failure shows the logs in tmp and keeps it."""
     try:
-        tests[peer](postel, tmp)
+        test()
+    except SystemExit as e:  # need() failed and said why
+        if not FAILS:
+            check(False, "%s: exit %s" % (peer, e))
     except Exception as e:  # report, then fail
         import traceback
         traceback.print_exc()
