@@ -201,7 +201,10 @@ def self_signed(tmp):
     key = os.path.join(tmp, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                     "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                    "-subj", "/CN=localhost"], check=True, timeout=60,
+                    "-subj", "/CN=localhost",
+                    # clients that check the name connect to 127.0.0.1
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, timeout=60,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
 
