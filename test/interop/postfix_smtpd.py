@@ -70,6 +70,9 @@ SERVICES = {
     "small": ["message_size_limit=20000"],
     # RFC 6531: no SMTPUTF8 advertised
     "noutf8": ["smtputf8_enable=no"],
+    # a certificate for another name (RFC 6125): verification must fail
+    "othername": ["smtpd_tls_cert_file={other}/cert.pem",
+                  "smtpd_tls_key_file={other}/key.pem"],
 }
 
 
@@ -123,6 +126,7 @@ class Postfix:
         self.data = os.path.join(tmp, "data")
         self.mail = os.path.join(tmp, "mail")
         self.maillog = os.path.join(tmp, "maillog")
+        self.other = os.path.join(tmp, "other")
         for d in (self.conf, self.queue, self.data, self.mail):
             os.mkdir(d)
         # mail_owner must reach the queue through tmp; virtual(8)
@@ -233,7 +237,7 @@ class Postfix:
         for name, opts in SERVICES.items():
             master.append("127.0.0.1:%d inet n - n - - smtpd" %
                           self.ports[name])
-            master += ["  -o %s" % o for o in opts]
+            master += ["  -o " + o.format(other=self.other) for o in opts]
         master += [
             "pickup    unix  n - n 60    1 pickup",
             "cleanup   unix  n - n -     0 cleanup",
@@ -468,9 +472,11 @@ def case_chunking(pf, postel, tmp):
     check_delivered(pf, "bigchunks", [crlf], "postfix chunking big")
 
 
-def case_starttls(pf, postel, tmp, cert):
+def case_starttls(pf, postel, tmp, cert, other):
     """RFC 3207: STARTTLS required, certificate checked against the
-    self-signed one; the session starts over with EHLO."""
+    self-signed one; the session starts over with EHLO. A certificate
+    that is trusted but names another server is refused (RFC 3207 §4.1,
+    RFC 6125 §6)."""
     raw, crlf = send.lf_message("postfix-starttls")
     o = send.send(postel, pf.ports["full"],
                   FROM + to("starttls") + ["--starttls", "require",
@@ -483,6 +489,11 @@ def case_starttls(pf, postel, tmp, cert):
           ehlo[1] > tls, "postfix starttls: STARTTLS, 220, EHLO again")
     check(tls < index_of(t, "C: MAIL FROM:"),
           "postfix starttls: MAIL only after TLS")
+    o = send.send(postel, pf.ports["othername"],
+                  FROM + to("starttls") + ["--starttls", "require",
+                                           "--tls-ca", other],
+                  raw, "postfix starttls certificate for another name",
+                  expect_rc=75)
     check_delivered(pf, "starttls", [crlf], "postfix starttls",
                     received=[rb"\(using TLSv1\.[23] ", rb"with ESMTPS id"])
 
@@ -581,12 +592,15 @@ def case_example(pf, client, tmp, cert):
 
 def run(postel, client, tmp):
     cert, key = send.self_signed(tmp)
+    os.mkdir(os.path.join(tmp, "other"))
+    other, _ = send.self_signed(os.path.join(tmp, "other"),
+                                san="DNS:other.example")
     pf = Postfix(tmp, cert, key)
     try:
         case_plain(pf, postel, tmp)
         case_pipelining(pf, postel, tmp)
         case_chunking(pf, postel, tmp)
-        case_starttls(pf, postel, tmp, cert)
+        case_starttls(pf, postel, tmp, cert, other)
         case_8bitmime(pf, postel, tmp)
         case_smtputf8(pf, postel, tmp)
         case_size(pf, postel, tmp)
