@@ -113,10 +113,11 @@ ROWS = [
      "DATA unpipelined, 8BITMIME, SIZE (too big: not sent), 550 for one "
      "of 3 recipients; no AUTH (Postfix needs Cyrus SASL or Dovecot)"),
     ("Postfix smtpd", OUT, "PIPELINING", "interop-postfix-smtpd",
-     r"^postfix pipelining", "MAIL, RCPT, RCPT, DATA in one group, "
-     "smtpd_forbid_unauth_pipelining"),
+     r"^postfix (pipelining|data big)", "MAIL, RCPT, RCPT, DATA in one "
+     "group, smtpd_forbid_unauth_pipelining; 530 KB of dot lines"),
     ("Postfix smtpd", OUT, "PIPELINING CHUNKING", "interop-postfix-smtpd",
-     r"^postfix chunking", "BDAT LAST, lone-dot lines, 590 KB"),
+     r"^postfix chunking", "BDAT LAST, lone-dot lines, 590 KB, BDAT "
+     "unpipelined"),
     ("Postfix smtpd", OUT, "STARTTLS", "interop-postfix-smtpd",
      r"^postfix starttls", "required, certificate checked (--tls-ca); "
      "one for another name refused"),
@@ -128,7 +129,7 @@ ROWS = [
      "certificate checked (-C)"),
     ("Postfix master", OUT, "", "interop-postfix-smtpd", r"^postfix: ",
      "private instance run in the foreground, stopped by pid, no process "
-     "left, no fatal in its log"),
+     "left, no fatal in its log, its bare-LF guard live"),
     ("Python aiosmtpd", "examples client_blocking, client_libuv →",
      "plain STARTTLS", "examples",
      r"^(client_\w+ (->|refuses)|aiosmtpd \()",
