@@ -71,7 +71,7 @@ SERVICES = {
     "small": ["message_size_limit=20000"],
     # RFC 6531: no SMTPUTF8 advertised
     "noutf8": ["smtputf8_enable=no"],
-    # a certificate for another name (RFC 6125): verification must fail
+    # a certificate for another name: verification must fail
     "othername": ["smtpd_tls_cert_file={other}/cert.pem",
                   "smtpd_tls_key_file={other}/key.pem"],
 }
@@ -156,7 +156,7 @@ class Postfix:
                                      stderr=subprocess.STDOUT,
                                      start_new_session=True)
         try:
-            for name, port in self.ports.items():
+            for port in self.ports.values():
                 self.wait_port(port)
         except RuntimeError:
             self.stop()
@@ -517,7 +517,7 @@ def case_starttls(pf, postel, tmp, cert, other):
     """RFC 3207: STARTTLS required, certificate checked against the
     self-signed one; the session starts over with EHLO. A certificate
     that is trusted but names another server is refused (RFC 3207 §4.1,
-    RFC 6125 §6)."""
+    the address the client dialled is the name to match)."""
     raw, crlf = send.lf_message("postfix-starttls")
     o = send.send(postel, pf.ports["full"],
                   FROM + to("starttls") + ["--starttls", "require",
@@ -558,7 +558,7 @@ def case_8bitmime(pf, postel, tmp):
 
 def case_smtputf8(pf, postel, tmp):
     """RFC 6531: UTF-8 addresses with the SMTPUTF8 parameter; without
-    the extension the client must not send them (§3.2)."""
+    the extension the client must not send them (§3.4)."""
     sender = "j\xf6rg@ex\xe4mple.org"
     raw, crlf = send.lf_message("postfix-utf8", extra="Gr\xfc\xdfe\n")
     o = send.send(postel, pf.ports["full"],
