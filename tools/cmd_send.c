@@ -58,7 +58,9 @@ typedef struct sender {
 	int fd;
 	ptls_ctx *tls_ctx;
 	ptls *tls;
-	const char *host; /* for SNI, NULL when numeric */
+	/* the server's name or address: SNI (names only) and, when
+	 * verifying, the identity the certificate must show */
+	const char *host;
 	int verbose, lmtp;
 	int timeout;      /* seconds; 0: the RFC 5321 §4.5.3.2 values */
 	/* the message and its envelope */
@@ -576,9 +578,15 @@ static int has_8bit(const char *p)
 /* HOST:PORT: numeric (tools/net.c), else resolved. Returns the socket. */
 static int dial(sender *s, const char *server, int ms)
 {
+	static char ip[NET_ADDRSTRLEN];
 	char err[256];
 	net_addr a;
-	if (net_parse(server, "127.0.0.1", 25, &a, err, sizeof err) != 0) {
+	if (net_parse(server, "127.0.0.1", 25, &a, err, sizeof err) == 0) {
+		/* RFC 3207 §4.1: the certificate must name the server the
+		 * client meant to reach; given an address, its IP names must
+		 * hold that address (else any trusted certificate passes) */
+		s->host = net_format_ip(&a, ip, sizeof ip);
+	} else {
 		const char *colon = strrchr(server, ':');
 		char host[256];
 		struct addrinfo hints, *res = NULL;

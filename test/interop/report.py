@@ -158,6 +158,28 @@ ROWS = [
     ("smtp-server (npm)", OUT, "plain", "interop-smtp-server",
      r"^smtp-server SIZE",
      "SIZE declared; exactly the limit goes, one octet over: no MAIL sent"),
+    ("Postfix smtpd (private instance)", OUT, "plain",
+     "interop-postfix-smtpd", r"^postfix (plain|8bitmime|size|recipients)",
+     "DATA unpipelined, 8BITMIME, SIZE (too big: not sent), 550 for one "
+     "of 3 recipients; no AUTH (Postfix needs Cyrus SASL or Dovecot)"),
+    ("Postfix smtpd", OUT, "PIPELINING", "interop-postfix-smtpd",
+     r"^postfix (pipelining|data big)", "MAIL, RCPT, RCPT, DATA in one "
+     "group, smtpd_forbid_unauth_pipelining; 530 KB of dot lines"),
+    ("Postfix smtpd", OUT, "PIPELINING CHUNKING", "interop-postfix-smtpd",
+     r"^postfix chunking", "BDAT LAST, lone-dot lines, 590 KB, BDAT "
+     "unpipelined"),
+    ("Postfix smtpd", OUT, "STARTTLS", "interop-postfix-smtpd",
+     r"^postfix starttls", "required, certificate checked (--tls-ca); "
+     "one for another name refused"),
+    ("Postfix smtpd", OUT, "SMTPUTF8", "interop-postfix-smtpd",
+     r"^postfix smtputf8", "UTF-8 sender and mailbox; not sent when not "
+     "offered"),
+    ("Postfix smtpd", "examples client_blocking →", "plain STARTTLS",
+     "interop-postfix-smtpd", r"^postfix client_blocking",
+     "certificate checked (-C)"),
+    ("Postfix master", OUT, "", "interop-postfix-smtpd", r"^postfix: ",
+     "private instance run in the foreground, stopped by pid, no process "
+     "left, no fatal in its log, its bare-LF guard live"),
     ("Python aiosmtpd", "examples client_blocking, client_libuv →",
      "plain STARTTLS", "examples",
      r"^(client_\w+ (->|refuses)|aiosmtpd \()",

@@ -196,12 +196,15 @@ def smtp_sink(tmp, name, *opts):
     return SinkProcess(cmd, tmp, name, port), out
 
 
-def self_signed(tmp):
+def self_signed(tmp, san="IP:127.0.0.1"):
     cert = os.path.join(tmp, "cert.pem")
     key = os.path.join(tmp, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                     "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                    "-subj", "/CN=localhost"], check=True, timeout=60,
+                    "-subj", "/CN=localhost",
+                    # clients that check the name connect to 127.0.0.1
+                    "-addext", "subjectAltName=" + san],
+                   check=True, timeout=60,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return cert, key
 
