@@ -46,7 +46,9 @@ typedef struct split_target {
 
 /* Run the input whole; then every 2-way split, every 3-way split when
  * n <= max3 (0: never), and byte by byte; every run must give the whole
- * run's log byte for byte. Returns 0, or -1 with the first difference
+ * run's log byte for byte. POSTEL_SPLIT_NO3=1 in the environment skips the
+ * 3-way splits (the valgrind run: memory errors show on any split, and
+ * the quadratic count would take an hour there). Returns 0, or -1 with the first difference
  * described in `why`. `whole` receives the whole-input log. */
 int split_check(const split_target *t, void *ctx, const char *in, size_t n,
 		size_t max3, tlog *whole, char *why, size_t whycap);
