@@ -116,6 +116,8 @@ typedef struct srv {
 	/* the parser, configured for the session's state (parser_key) */
 	postel_command_parser parser;
 	uint8_t parser_key;
+	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
+	uint32_t options;   /* parser options after EHLO */
 	char helo[255];
 } srv;
 
@@ -520,6 +522,47 @@ static uint32_t offered(const srv *s, int tls)
 	return x;
 }
 
+/* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
+ * under TLS): only those of extensions offered and negotiated are
+ * recognized, so the parser answers 555 for the others (RFC 5321
+ * §4.1.1.11). Before EHLO (or after HELO) none are. */
+static uint32_t esmtp_params(const srv *s, int tls)
+{
+	uint32_t x = s->ext, pm = 0;
+	if (x & POSTEL_SERVER_EXT_SIZE)
+		pm |= POSTEL_PARAM_SIZE;
+	if (x & (POSTEL_SERVER_EXT_8BITMIME | POSTEL_SERVER_EXT_BINARYMIME))
+		pm |= POSTEL_PARAM_BODY;
+	if (x & POSTEL_SERVER_EXT_DSN)
+		pm |= POSTEL_PARAM_RET | POSTEL_PARAM_ENVID |
+		      POSTEL_PARAM_NOTIFY | POSTEL_PARAM_ORCPT;
+	if (auth_offered(s, tls))
+		pm |= POSTEL_PARAM_AUTH;
+	if (x & POSTEL_SERVER_EXT_SMTPUTF8)
+		pm |= POSTEL_PARAM_SMTPUTF8;
+	if ((x & POSTEL_SERVER_EXT_REQUIRETLS) && tls)
+		pm |= POSTEL_PARAM_REQUIRETLS;
+	if (x & POSTEL_SERVER_EXT_MT_PRIORITY)
+		pm |= POSTEL_PARAM_MT_PRIORITY;
+	if (x & POSTEL_SERVER_EXT_DELIVERBY)
+		pm |= POSTEL_PARAM_BY;
+	if (x & POSTEL_SERVER_EXT_RRVS)
+		pm |= POSTEL_PARAM_RRVS;
+	if (x & POSTEL_SERVER_EXT_MTRK)
+		pm |= POSTEL_PARAM_MTRK;
+	return pm;
+}
+
+static uint32_t esmtp_options(const srv *s)
+{
+	uint32_t o = 0;
+	if (s->ext & POSTEL_SERVER_EXT_SMTPUTF8)
+		o |= POSTEL_CMD_OPT_SMTPUTF8;
+	if (s->extra_n)
+		o |= POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS;
+	return o;
+}
+
 /* The EHLO/LHLO reply (RFC 5321 §4.1.1.1 ehlo-ok-rsp): greeting line,
  * then one line per offered extension. `text` is the application's
  * greeting text (may be empty). */
@@ -616,7 +659,8 @@ static uint32_t cap32(uint32_t v, uint32_t dflt, size_t cap)
 static void session_start(srv *s)
 {
 	memset(&s->ss, 0, sizeof s->ss);
-	s->parser_key = 0;
+	s->parser_key = 0; /* parser_update() sets the parser up */
+	postel_command_parser_reset(&s->parser);
 	s->ss.phase = P_CONNECT;
 	s->ss.tls = (s->flags & POSTEL_SERVER_TLS) != 0;
 	s->ipos = s->iend = 0;
@@ -707,6 +751,20 @@ postel_status postel_server_init(postel_server *ps,
 		return POSTEL_E_LIMIT;
 	}
 	s->reserve = (uint16_t)need;
+
+	postel_command_config cc;
+	postel_command_config_default(&cc);
+	cc.lenient = s->lenient;
+	cc.options = 0;
+	cc.params = 0;
+	cc.max_line = s->lim_line;
+	cc.max_mail_line = s->lim_mail;
+	cc.max_rcpt_line = s->lim_rcpt;
+	cc.max_auth_line = s->lim_auth;
+	postel_command_parser_init(&s->parser, &cc);
+	s->params[0] = esmtp_params(s, 0);
+	s->params[1] = esmtp_params(s, 1);
+	s->options = esmtp_options(s);
 	session_start(s);
 	return POSTEL_OK;
 }
@@ -923,48 +981,18 @@ static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 	return s->lim_line;
 }
 
-/* The parser configuration for the session now: only the parameters of
- * extensions offered and negotiated (EHLO) are recognized, so the parser
- * answers 555 for the others (RFC 5321 §4.1.1.11). */
-static void parser_config(const srv *s, postel_command_config *cc)
+/* Set the parser up for the session's state now (EHLO, TLS). The parser
+ * is initialised once (init); its config may change between lines
+ * (command.h), so only the two words that depend on the state are set. */
+static void parser_update(srv *s)
 {
-	uint32_t x = s->ext, pm = 0;
-	postel_command_config_default(cc);
-	cc->lenient = s->lenient;
-	cc->options = 0;
-	cc->max_line = s->lim_line;
-	cc->max_mail_line = s->lim_mail;
-	cc->max_rcpt_line = s->lim_rcpt;
-	cc->max_auth_line = s->lim_auth;
-	if (s->ss.helo_kind == 2) {
-		if (x & POSTEL_SERVER_EXT_SIZE)
-			pm |= POSTEL_PARAM_SIZE;
-		if (x & (POSTEL_SERVER_EXT_8BITMIME |
-			 POSTEL_SERVER_EXT_BINARYMIME))
-			pm |= POSTEL_PARAM_BODY;
-		if (x & POSTEL_SERVER_EXT_DSN)
-			pm |= POSTEL_PARAM_RET | POSTEL_PARAM_ENVID |
-			      POSTEL_PARAM_NOTIFY | POSTEL_PARAM_ORCPT;
-		if (auth_offered(s, s->ss.tls))
-			pm |= POSTEL_PARAM_AUTH;
-		if (x & POSTEL_SERVER_EXT_SMTPUTF8) {
-			pm |= POSTEL_PARAM_SMTPUTF8;
-			cc->options |= POSTEL_CMD_OPT_SMTPUTF8;
-		}
-		if ((x & POSTEL_SERVER_EXT_REQUIRETLS) && s->ss.tls)
-			pm |= POSTEL_PARAM_REQUIRETLS;
-		if (x & POSTEL_SERVER_EXT_MT_PRIORITY)
-			pm |= POSTEL_PARAM_MT_PRIORITY;
-		if (x & POSTEL_SERVER_EXT_DELIVERBY)
-			pm |= POSTEL_PARAM_BY;
-		if (x & POSTEL_SERVER_EXT_RRVS)
-			pm |= POSTEL_PARAM_RRVS;
-		if (x & POSTEL_SERVER_EXT_MTRK)
-			pm |= POSTEL_PARAM_MTRK;
-		if (s->extra_n)
-			cc->options |= POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS;
-	}
-	cc->params = pm;
+	int esmtp = s->ss.helo_kind == 2;
+	uint8_t key = (uint8_t)(4 | esmtp | s->ss.tls << 1);
+	if (s->parser_key == key)
+		return;
+	s->parser.config.params = esmtp ? s->params[s->ss.tls] : 0;
+	s->parser.config.options = esmtp ? s->options : 0;
+	s->parser_key = key;
 }
 
 /* Reply texts the engine uses more than once. */
@@ -1579,15 +1607,8 @@ static int do_line(srv *s, postel_server_event *ev)
 		le--;
 	ev->line = postel__span(line, le);
 
-	/* what the parser accepts depends on EHLO and TLS: configure it
-	 * again only when they change */
-	uint8_t key = (uint8_t)(4 | (ss->helo_kind == 2) | ss->tls << 1);
-	if (s->parser_key != key) {
-		postel_command_config cc;
-		parser_config(s, &cc);
-		postel_command_parser_init(&s->parser, &cc);
-		s->parser_key = key;
-	}
+	/* what the parser accepts depends on EHLO and TLS */
+	parser_update(s);
 	size_t used = 0;
 
 	if (ss->phase == P_SASL) {
