@@ -24,6 +24,7 @@
 #include "postel/data.h"
 #include "postel/server.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------- */
@@ -118,6 +119,8 @@ typedef struct srv {
 	uint8_t parser_key;
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
+	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
+	uint16_t ehlo_n[2]; /* EHLO reply length without / with TLS */
 	char helo[255];
 } srv;
 
@@ -174,15 +177,15 @@ static void ob_str(ob *o, const char *str)
 	ob_put(o, str, strlen(str));
 }
 
-static void ob_u64(ob *o, uint64_t v)
+/* Decimal digits of `v` at the end of `b`; returns where they start. */
+static char *u64_digits(char b[20], uint64_t v)
 {
-	char b[20];
-	size_t i = sizeof b;
+	char *q = b + 20;
 	do {
-		b[--i] = (char)('0' + v % 10);
+		*--q = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	ob_put(o, b + i, sizeof b - i);
+	return q;
 }
 
 static void ob_code(ob *o, unsigned code, char sep)
@@ -479,47 +482,55 @@ static int auth_offered(const srv *s, int tls)
 }
 
 /* EHLO keywords in the order they are advertised, each with its
- * extension bit and the RFC that defines it. */
-#define KW(name, bit) {"250-" name, sizeof(name) - 1, bit}
+ * extension bit, the parameters that follow it and the RFC that defines
+ * it. */
+enum kw_param { KP_NONE, KP_SIZE, KP_AUTH, KP_LIMITS };
+#define KW(name, bit, par) {"250-" name "\r\n", sizeof(name) + 5, par, bit}
 static const struct keyword {
-	const char *line; /* "250-" and the keyword */
-	uint8_t len;      /* of the keyword */
+	const char *line; /* "250-" keyword CRLF */
+	uint8_t len;      /* of the line */
+	uint8_t param;    /* enum kw_param */
 	uint32_t bit;
 } keywords[] = {
-	KW("PIPELINING", POSTEL_SERVER_EXT_PIPELINING),   /* RFC 2920 §2 */
-	KW("SIZE", POSTEL_SERVER_EXT_SIZE),               /* RFC 1870 §4 */
-	KW("ETRN", POSTEL_SERVER_EXT_ETRN),               /* RFC 1985 §4 */
-	KW("STARTTLS", POSTEL_SERVER_EXT_STARTTLS),       /* RFC 3207 §4 */
-	KW("AUTH", POSTEL_SERVER_EXT_AUTH),               /* RFC 4954 §3 */
+	KW("PIPELINING", POSTEL_SERVER_EXT_PIPELINING, 0),   /* RFC 2920 §2 */
+	KW("SIZE", POSTEL_SERVER_EXT_SIZE, KP_SIZE),         /* RFC 1870 §4 */
+	KW("ETRN", POSTEL_SERVER_EXT_ETRN, 0),               /* RFC 1985 §4 */
+	KW("STARTTLS", POSTEL_SERVER_EXT_STARTTLS, 0),       /* RFC 3207 §4 */
+	KW("AUTH", POSTEL_SERVER_EXT_AUTH, KP_AUTH),         /* RFC 4954 §3 */
 	KW("ENHANCEDSTATUSCODES",
-	   POSTEL_SERVER_EXT_ENHANCEDSTATUSCODES),        /* RFC 2034 §3 */
-	KW("8BITMIME", POSTEL_SERVER_EXT_8BITMIME),       /* RFC 6152 §2 */
-	KW("BINARYMIME", POSTEL_SERVER_EXT_BINARYMIME),   /* RFC 3030 §3 */
-	KW("CHUNKING", POSTEL_SERVER_EXT_CHUNKING),       /* RFC 3030 §2 */
-	KW("DSN", POSTEL_SERVER_EXT_DSN),                 /* RFC 3461 §4 */
-	KW("SMTPUTF8", POSTEL_SERVER_EXT_SMTPUTF8),       /* RFC 6531 §3.1 */
-	KW("REQUIRETLS", POSTEL_SERVER_EXT_REQUIRETLS),   /* RFC 8689 §4 */
-	KW("LIMITS", POSTEL_SERVER_EXT_LIMITS),           /* RFC 9422 */
-	KW("MT-PRIORITY", POSTEL_SERVER_EXT_MT_PRIORITY), /* RFC 6710 §3 */
-	KW("DELIVERBY", POSTEL_SERVER_EXT_DELIVERBY),     /* RFC 2852 §4 */
-	KW("RRVS", POSTEL_SERVER_EXT_RRVS),               /* RFC 7293 §3 */
-	KW("MTRK", POSTEL_SERVER_EXT_MTRK),               /* RFC 3885 §3 */
-	KW("EXPN", POSTEL_SERVER_EXT_EXPN),               /* RFC 5321 §3.5.2 */
-	KW("HELP", POSTEL_SERVER_EXT_HELP),
+	   POSTEL_SERVER_EXT_ENHANCEDSTATUSCODES, 0),        /* RFC 2034 §3 */
+	KW("8BITMIME", POSTEL_SERVER_EXT_8BITMIME, 0),       /* RFC 6152 §2 */
+	KW("BINARYMIME", POSTEL_SERVER_EXT_BINARYMIME, 0),   /* RFC 3030 §3 */
+	KW("CHUNKING", POSTEL_SERVER_EXT_CHUNKING, 0),       /* RFC 3030 §2 */
+	KW("DSN", POSTEL_SERVER_EXT_DSN, 0),                 /* RFC 3461 §4 */
+	KW("SMTPUTF8", POSTEL_SERVER_EXT_SMTPUTF8, 0),       /* RFC 6531 §3.1 */
+	KW("REQUIRETLS", POSTEL_SERVER_EXT_REQUIRETLS, 0),   /* RFC 8689 §4 */
+	KW("LIMITS", POSTEL_SERVER_EXT_LIMITS, KP_LIMITS),   /* RFC 9422 */
+	KW("MT-PRIORITY", POSTEL_SERVER_EXT_MT_PRIORITY, 0), /* RFC 6710 §3 */
+	KW("DELIVERBY", POSTEL_SERVER_EXT_DELIVERBY, 0),     /* RFC 2852 §4 */
+	KW("RRVS", POSTEL_SERVER_EXT_RRVS, 0),               /* RFC 7293 §3 */
+	KW("MTRK", POSTEL_SERVER_EXT_MTRK, 0),               /* RFC 3885 §3 */
+	KW("EXPN", POSTEL_SERVER_EXT_EXPN, 0),          /* RFC 5321 §3.5.2 */
+	KW("HELP", POSTEL_SERVER_EXT_HELP, 0),
 };
+#define N_KEYWORDS (sizeof keywords / sizeof *keywords)
 
-/* The extensions offered now: STARTTLS never under TLS (RFC 3207 §4.2),
- * REQUIRETLS only under TLS (RFC 8689 §4), AUTH as configured. */
-static uint32_t offered(const srv *s, int tls)
+/* The EHLO keywords offered (bit i: keywords[i]): STARTTLS never under
+ * TLS (RFC 3207 §4.2), REQUIRETLS only under TLS (RFC 8689 §4), AUTH as
+ * configured. */
+static uint32_t offered_keywords(const srv *s, int tls)
 {
-	uint32_t x = s->ext;
+	uint32_t x = s->ext, m = 0;
 	if (tls)
 		x &= ~(uint32_t)POSTEL_SERVER_EXT_STARTTLS;
 	else
 		x &= ~(uint32_t)POSTEL_SERVER_EXT_REQUIRETLS;
 	if (!auth_offered(s, tls))
 		x &= ~(uint32_t)POSTEL_SERVER_EXT_AUTH;
-	return x;
+	for (size_t i = 0; i < N_KEYWORDS; i++)
+		if (x & keywords[i].bit)
+			m |= 1u << i;
+	return m;
 }
 
 /* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
@@ -563,58 +574,112 @@ static uint32_t esmtp_options(const srv *s)
 	return o;
 }
 
+/* Length of the parameters after a keyword (with the leading space). */
+static size_t kw_param_len(const srv *s, unsigned kp)
+{
+	char b[20];
+	size_t n = 0;
+	switch (kp) {
+	case KP_SIZE:
+		if (s->max_size)
+			n = 1 + (size_t)(b + 20 - u64_digits(b, s->max_size));
+		break;
+	case KP_AUTH:
+		n = 1 + (size_t)s->mechs_n;
+		break;
+	case KP_LIMITS:
+		n = 9 + (size_t)(b + 20 - u64_digits(b, s->max_rcpt));
+		if (s->max_tx)
+			n += 9 + (size_t)(b + 20 - u64_digits(b, s->max_tx));
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+/* Length of the EHLO/LHLO reply put_ehlo() writes with no greeting text
+ * (the text adds its length and a space); computed at init. */
+static size_t ehlo_size(const srv *s, int tls)
+{
+	size_t n = 4 + (size_t)s->host_n + 2;
+	for (uint32_t m = s->kw[tls]; m; m &= m - 1) {
+		const struct keyword *k = &keywords[postel__ctz32(m)];
+		n += k->len + kw_param_len(s, k->param);
+	}
+	for (size_t i = 0; i < s->extra_n; i++)
+		n += 4 + strlen(s->extra[i]) + 2;
+	return n;
+}
+
+static unsigned char *put_u64(unsigned char *q, uint64_t v)
+{
+	char b[20];
+	char *d = u64_digits(b, v);
+	size_t n = (size_t)(b + 20 - d);
+	memcpy(q, d, n);
+	return q + n;
+}
+
 /* The EHLO/LHLO reply (RFC 5321 §4.1.1.1 ehlo-ok-rsp): greeting line,
  * then one line per offered extension. `text` is the application's
- * greeting text (may be empty). */
-static void fmt_ehlo(const srv *s, ob *o, int tls, const char *text,
-		     size_t tn)
+ * greeting text (may be empty). The caller checked that
+ * ehlo_size() + tn + 1 octets are free at `out`; returns the length. */
+static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
+		       const char *text, size_t tn)
 {
-	uint32_t x = offered(s, tls);
-	unsigned nkw = 0;
-	for (uint32_t b = x & ((1u << (sizeof keywords / sizeof *keywords)) - 1);
-	     b; b &= b - 1)
-		nkw++;
-	size_t total = nkw + s->extra_n;
-
+	unsigned char *q = out, *last = out;
 	/* "250-" Domain [ SP ehlo-greet ] */
-	ob_code(o, 250, total ? '-' : ' ');
-	ob_put(o, s->host, s->host_n);
+	memcpy(q, "250-", 4);
+	memcpy(q + 4, s->host, s->host_n);
+	q += 4 + s->host_n;
 	if (tn) {
-		ob_put(o, " ", 1);
-		ob_put(o, text, tn);
+		*q++ = ' ';
+		memcpy(q, text, tn);
+		q += tn;
 	}
-	ob_put(o, "\r\n", 2);
-	size_t line = 0;
-	for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) {
-		const struct keyword *k = &keywords[i];
-		if (!(x & k->bit))
+	*q++ = '\r';
+	*q++ = '\n';
+	for (uint32_t m = s->kw[tls]; m; m &= m - 1) {
+		const struct keyword *k = &keywords[postel__ctz32(m)];
+		last = q;
+		if (k->param == KP_NONE) {
+			memcpy(q, k->line, k->len); /* "250-KEYWORD" CRLF */
+			q += k->len;
 			continue;
-		/* "250-KEYWORD" in one copy; the last line gets "250 " */
-		ob_put(o, k->line, k->len + 4u);
-		if (++line == total && o->n <= o->cap)
-			o->p[o->n - k->len - 1] = ' ';
-		if (k->bit == POSTEL_SERVER_EXT_SIZE && s->max_size) {
-			ob_put(o, " ", 1);
-			ob_u64(o, s->max_size);
-		} else if (k->bit == POSTEL_SERVER_EXT_AUTH) {
-			ob_put(o, " ", 1);
-			ob_put(o, s->mechs, s->mechs_n);
-		} else if (k->bit == POSTEL_SERVER_EXT_LIMITS) {
+		}
+		memcpy(q, k->line, k->len - 2u);
+		q += k->len - 2u;
+		if (k->param == KP_SIZE && s->max_size) {
+			*q++ = ' ';
+			q = put_u64(q, s->max_size);
+		} else if (k->param == KP_AUTH) {
+			*q++ = ' ';
+			memcpy(q, s->mechs, s->mechs_n);
+			q += s->mechs_n;
+		} else if (k->param == KP_LIMITS) {
 			/* RFC 9422 limit-name=value pairs */
-			ob_put(o, " RCPTMAX=", 9);
-			ob_u64(o, s->max_rcpt);
+			memcpy(q, " RCPTMAX=", 9);
+			q = put_u64(q + 9, s->max_rcpt);
 			if (s->max_tx) {
-				ob_put(o, " MAILMAX=", 9);
-				ob_u64(o, s->max_tx);
+				memcpy(q, " MAILMAX=", 9);
+				q = put_u64(q + 9, s->max_tx);
 			}
 		}
-		ob_put(o, "\r\n", 2);
+		*q++ = '\r';
+		*q++ = '\n';
 	}
 	for (size_t i = 0; i < s->extra_n; i++) {
-		ob_code(o, 250, ++line < total ? '-' : ' ');
-		ob_str(o, s->extra[i]);
-		ob_put(o, "\r\n", 2);
+		size_t en = strlen(s->extra[i]);
+		last = q;
+		memcpy(q, "250-", 4);
+		memcpy(q + 4, s->extra[i], en);
+		q += 4 + en;
+		*q++ = '\r';
+		*q++ = '\n';
 	}
+	last[3] = ' '; /* the last line: "250 " */
+	return (size_t)(q - out);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -741,10 +806,11 @@ postel_status postel_server_init(postel_server *ps,
 	 * after TLS); it is the output room kept before every command. */
 	size_t need = RESERVE_MIN;
 	for (int tls = 0; tls < 2; tls++) {
-		ob o = {NULL, 0, 0};
-		fmt_ehlo(s, &o, tls, NULL, 0);
-		if (o.n > need)
-			need = o.n;
+		s->kw[tls] = offered_keywords(s, tls);
+		size_t n = ehlo_size(s, tls);
+		s->ehlo_n[tls] = (uint16_t)(n < UINT16_MAX ? n : UINT16_MAX);
+		if (n > need)
+			need = n;
 	}
 	if (need > outcap || need > UINT16_MAX) {
 		s->ss.err = POSTEL_E_LIMIT;
@@ -2214,9 +2280,13 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 			      : code >= 400 ? "4.0.0"
 					    : "2.0.0";
 	}
-	if (enh && !enh[0])
-		enh = NULL;
+	size_t en = strlen(enh);
+	int helo = t == POSTEL_SERVER_EV_HELO;
+	int host = t == POSTEL_SERVER_EV_CONNECT || code == 421;
+	char num[48];
+	size_t tn;
 	if (dflt_text) {
+		/* the engine's texts: one line each, valid by construction */
 		text = neg ? (code == d->no_code ? d->no_text : "Error")
 			   : d->ok_text;
 		if (t == POSTEL_SERVER_EV_CONNECT && code == 521)
@@ -2227,49 +2297,48 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		if (t == POSTEL_SERVER_EV_CONNECT && !neg &&
 		    (s->flags & POSTEL_SERVER_LMTP))
 			text = "LMTP"; /* RFC 2033 §4.1 */
+		tn = strlen(text);
+		if (t == POSTEL_SERVER_EV_CHUNK && !neg) {
+			/* RFC 3030 §4 example: "250 <n> octets received" */
+			char b[20], *dg = u64_digits(b, ss->chunk);
+			size_t dn = (size_t)(b + 20 - dg);
+			memcpy(num, dg, dn);
+			num[dn] = ' ';
+			memcpy(num + dn + 1, text, tn);
+			text = num;
+			tn += dn + 1;
+		}
+	} else {
+		tn = strlen(text);
+		size_t prefix = 4 + (en ? en + 1 : 0) +
+				(host ? s->host_n + 1u : 0);
+		if (!valid_text(text, tn, prefix, !helo && !host))
+			return POSTEL_E_ARGUMENT;
 	}
-	size_t tn = strlen(text);
-	int helo = t == POSTEL_SERVER_EV_HELO;
-	int host = t == POSTEL_SERVER_EV_CONNECT || code == 421;
-	size_t prefix = 4 + (enh ? strlen(enh) + 1 : 0) +
-			(host ? s->host_n + 1u : 0);
-	if (!valid_text(text, tn, prefix, !helo && !host))
-		return POSTEL_E_ARGUMENT;
 	unsigned fl = 0;
 	if (t == POSTEL_SERVER_EV_CONNECT || helo)
 		fl |= R_NOENH; /* RFC 2034 §3 (4) */
-	if (host)
-		fl |= R_HOST; /* RFC 5321 §4.3.1: greeting-type replies */
-	ob o = ob_out(s);
+	if (host || (helo && !neg))
+		fl |= R_HOST; /* RFC 5321 §4.3.1: greeting-type replies; the
+			       * HELO reply's Domain (§4.1.1.1) */
+	uint32_t at = s->oend;
 	if (helo && !neg && ss->pend_esmtp) {
-		fmt_ehlo(s, &o, ss->tls, text, tn);
-	} else if (t == POSTEL_SERVER_EV_CHUNK && !neg && dflt_text) {
-		/* RFC 3030 §4 example: "250 <n> octets received" */
-		ob_code(&o, 250, ' ');
-		if (enh_on(s)) {
-			ob_str(&o, enh);
-			ob_put(&o, " ", 1);
-		}
-		ob_u64(&o, ss->chunk);
-		ob_put(&o, " ", 1);
-		ob_str(&o, text);
-		ob_put(&o, "\r\n", 2);
-	} else if (helo && !neg) {
-		/* RFC 5321 §4.1.1.1: "250" SP Domain [ SP text ] */
-		ob_code(&o, 250, ' ');
-		ob_put(&o, s->host, s->host_n);
-		if (tn) {
-			ob_put(&o, " ", 1);
-			ob_put(&o, text, tn);
-		}
-		ob_put(&o, "\r\n", 2);
+		if (s->ehlo_n[ss->tls] + tn + 1 > out_room(s))
+			return POSTEL_E_LIMIT;
+		size_t n = put_ehlo(s, s->out + s->oend, ss->tls, text, tn);
+		assert(n == s->ehlo_n[ss->tls] + (tn ? tn + 1 : 0));
+		s->oend += (uint32_t)n;
+	} else if (dflt_text || !memchr(text, '\n', tn)) {
+		if (!put_line(s, code, enh, en, text, tn, fl))
+			return POSTEL_E_LIMIT;
 	} else {
+		ob o = ob_out(s);
 		fmt_reply(s, &o, code, enh, text, tn, fl);
+		if (!ob_commit(s, &o))
+			return POSTEL_E_LIMIT;
 	}
-	if (!ob_commit(s, &o))
-		return POSTEL_E_LIMIT;
 	if (t == POSTEL_SERVER_EV_CONNECT)
-		ss->greet_left = (uint32_t)o.n;
+		ss->greet_left = s->oend - at;
 	if (helo && !neg) {
 		/* copy the client's name (RFC 5321 §4.4 From-domain) */
 		size_t an = ss->pend_len < sizeof s->helo ? ss->pend_len

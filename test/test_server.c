@@ -853,6 +853,64 @@ START_TEST(init_errors)
 }
 END_TEST
 
+/* The EHLO reply with every keyword and parameter kind; the output room
+ * init asks for is exactly its length (RFC 5321 §4.1.1.1). */
+START_TEST(ehlo_reply)
+{
+	static const char *const extra[] = {"XCLIENT NAME ADDR", "XFOO"};
+	static const char want[] =
+		"250-" HOST " hi\r\n"
+		"250-PIPELINING\r\n250-SIZE 10240000\r\n250-ETRN\r\n"
+		"250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n"
+		"250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n"
+		"250-BINARYMIME\r\n250-CHUNKING\r\n250-DSN\r\n"
+		"250-SMTPUTF8\r\n250-LIMITS RCPTMAX=100 MAILMAX=7\r\n"
+		"250-MT-PRIORITY\r\n250-DELIVERBY\r\n250-RRVS\r\n"
+		"250-MTRK\r\n250-EXPN\r\n250-HELP\r\n"
+		"250-XCLIENT NAME ADDR\r\n250 XFOO\r\n";
+	static char pad[401];
+	static const char *extra2[4];
+	eng e;
+	postel_server_config c;
+	postel_server_event ev;
+	cfg_default(&c);
+	c.extensions = 0x7ffffu; /* every extension */
+	c.auth_mechanisms = "PLAIN LOGIN";
+	c.max_size = 10240000;
+	c.max_transactions = 7;
+	c.extra = extra;
+	c.extra_n = 2;
+	eng_init(&e, &c);
+	greet(&e);
+	put(&e, "EHLO c.example\r\n");
+	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
+	answer_ok(postel_server_reply(&e.s, 250, NULL, "hi"));
+	ck_assert_str_eq(take(&e), want);
+
+	/* a reply over the 1024-octet minimum: init wants its length */
+	memset(pad, 'P', 400); /* extra lines are at most 500 octets */
+	extra2[0] = extra[0];
+	extra2[1] = extra[1];
+	extra2[2] = pad;
+	extra2[3] = pad;
+	c.extra = extra2;
+	c.extra_n = 4;
+	size_t n = sizeof want - 1 - 3 /* " hi" */ + 2 * (4 + 400 + 2);
+	/* under TLS, REQUIRETLS replaces STARTTLS: two octets more */
+	ck_assert_int_eq(postel_server_init(&e.s, &c, e.in, sizeof e.in, e.out,
+					    n + 1),
+			 POSTEL_E_LIMIT);
+	ck_assert_int_eq(postel_server_init(&e.s, &c, e.in, sizeof e.in, e.out,
+					    n + 2),
+			 POSTEL_OK);
+	greet(&e);
+	put(&e, "EHLO c.example\r\n");
+	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
+	answer_ok(postel_server_accept(&e.s));
+	ck_assert_uint_eq(strlen(take(&e)), n);
+}
+END_TEST
+
 /* Replies of a pipelined group are batched: WRITE only once the engine
  * needs input; then one write carries them all (RFC 2920 §3.2). */
 START_TEST(batching)
@@ -1522,6 +1580,7 @@ Suite *suite_server(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, size_limit);
 	tcase_add_test(tc, init_errors);
+	tcase_add_test(tc, ehlo_reply);
 	tcase_add_test(tc, batching);
 	tcase_add_test(tc, flush_points);
 	tcase_add_test(tc, async_decisions);
