@@ -867,24 +867,26 @@ unsigned postel_server_state(const postel_server *ps)
 {
 	const srv *s = CS(ps);
 	const session *ss = &s->ss;
-	int out = out_pending(s);
+	unsigned out = out_pending(s) ? POSTEL_WRITE : 0;
 	if (ss->phase == P_CLOSED || ss->closing)
 		return out && s->host ? POSTEL_WRITE : POSTEL_CLOSED;
-	unsigned st = 0;
-	int work = !ss->pend && can_work(s);
-	if (ss->pend || work)
-		st |= POSTEL_DECIDE;
-	/* batching (RFC 2920 §3.2 (2), (7)): no WRITE while there is work */
-	if (out && !work)
-		st |= POSTEL_WRITE;
-	if (ss->phase == P_TLS) {
-		if (!out)
-			st |= POSTEL_TLS;
-		return st;
+	if (ss->phase == P_TLS) /* the handshake waits for the output */
+		return (ss->pend ? POSTEL_DECIDE : 0) | out |
+		       (out ? 0 : POSTEL_TLS);
+	if (ss->pend)
+		return POSTEL_DECIDE | out;
+	/* DECIDE when there is work (can_work()); batching (RFC 2920 §3.2
+	 * (2), (7)): no WRITE while there is */
+	switch (ss->wait) {
+	case W_NONE:
+		return POSTEL_DECIDE;
+	case W_ROOM:
+		return out_room(s) >= s->reserve ? POSTEL_DECIDE : out;
+	case W_FLUSH:
+		return out ? POSTEL_WRITE : POSTEL_DECIDE;
+	default: /* W_INPUT */
+		return out | (s->iend < s->incap ? POSTEL_READ : 0);
 	}
-	if (!ss->pend && ss->wait == W_INPUT && s->iend < s->incap)
-		st |= POSTEL_READ;
-	return st;
 }
 
 unsigned char *postel_server_recv_buf(const postel_server *ps, size_t *len)
@@ -933,27 +935,29 @@ const unsigned char *postel_server_send_buf(const postel_server *ps,
 postel_status postel_server_send_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
+	session *ss = &s->ss;
 	if (len > (size_t)(s->oend - s->opos))
 		return POSTEL_E_ARGUMENT;
 	s->opos += (uint32_t)len;
-	if (s->ss.greet_left)
-		s->ss.greet_left -= len < s->ss.greet_left ? (uint32_t)len
-							   : s->ss.greet_left;
+	if (ss->greet_left)
+		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
+						       : ss->greet_left;
 	if (s->opos == s->oend) {
+		/* all sent: room is whole again, nothing waits for output */
 		s->opos = s->oend = 0;
-	} else if (s->opos > 0 && out_room(s) < s->reserve) {
+		if (ss->wait == W_ROOM || ss->wait == W_FLUSH)
+			ss->wait = W_NONE;
+		if (ss->closing)
+			ss->phase = P_CLOSED;
+		return POSTEL_OK;
+	}
+	if (s->opos > 0 && out_room(s) < s->reserve) {
 		memmove(s->out, s->out + s->opos, s->oend - s->opos);
 		s->oend -= s->opos;
 		s->opos = 0;
 	}
-	if (s->ss.wait == W_ROOM && out_room(s) >= s->reserve)
-		s->ss.wait = W_NONE;
-	if (s->ss.wait == W_FLUSH && !out_pending(s))
-		s->ss.wait = W_NONE;
-	if (s->ss.phase == P_CLOSED || s->ss.closing) {
-		if (!out_pending(s))
-			s->ss.phase = P_CLOSED;
-	}
+	if (ss->wait == W_ROOM && out_room(s) >= s->reserve)
+		ss->wait = W_NONE;
 	return POSTEL_OK;
 }
 
@@ -1973,9 +1977,12 @@ typedef struct defaults {
 	unsigned no_code;
 	const char *no_enh, *no_text;
 	uint8_t ok_en, ok_tn, no_en, no_tn;
-	/* the whole default lines, with and without the enhanced code */
-	const char *ok_line[2], *no_line[2];
-	uint8_t ok_ln[2], no_ln[2];
+	/* the whole default lines [accept, reject][without, with the
+	 * enhanced code], and whether the enhanced form is the one sent
+	 * when ENHANCEDSTATUSCODES is on (not for 3xx: RFC 2034 §4) */
+	const char *line[2][2];
+	uint8_t ln[2][2];
+	uint8_t enh_form[2];
 } defaults;
 
 /* Literal strings with their lengths (NULL enhanced codes: length 0). */
@@ -1992,10 +1999,11 @@ typedef struct defaults {
 	 sizeof(ot) - 1,                                                       \
 	 sizeof(ne "") - 1,                                                    \
 	 sizeof(nt) - 1,                                                       \
-	 {D_LINE(oc, ot), D_LINE_ENH(oc, oe, ot)},                             \
-	 {D_LINE(nc, nt), D_LINE_ENH(nc, ne, nt)},                             \
-	 {sizeof(D_LINE(oc, ot)) - 1, sizeof(D_LINE_ENH(oc, oe, ot)) - 1},     \
-	 {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}}
+	 {{D_LINE(oc, ot), D_LINE_ENH(oc, oe, ot)},                            \
+	  {D_LINE(nc, nt), D_LINE_ENH(nc, ne, nt)}},                           \
+	 {{sizeof(D_LINE(oc, ot)) - 1, sizeof(D_LINE_ENH(oc, oe, ot)) - 1},    \
+	  {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}},   \
+	 {sizeof(oe "") > 1 && oc / 100 != 3, sizeof(ne "") > 1 && nc / 100 != 3}}
 
 static const defaults dflt[] = {
 	/* RFC 5321 §3.1, §4.2.3 (the hostname is put first) */
@@ -2231,6 +2239,33 @@ static postel_status answered_with(srv *s, postel_server_event_type t,
 	return POSTEL_OK;
 }
 
+/* Events whose default replies are fixed lines (the greeting and HELO
+ * replies carry the hostname, the chunk reply its size). */
+#define STATIC_DEFAULTS                                                        \
+	(~0u & ~(1u << POSTEL_SERVER_EV_CONNECT | 1u << POSTEL_SERVER_EV_HELO |  \
+		 1u << POSTEL_SERVER_EV_CHUNK))
+
+static postel_status answer(srv *s, unsigned code, const char *enh,
+			    const char *text, int negative);
+
+/* The default reply of the pending decision (accept, or reject with code
+ * 0): a static line when it is one, nothing to check. */
+static postel_status answer_default(srv *s, int negative)
+{
+	unsigned t = s->ss.pend;
+	if (!(STATIC_DEFAULTS >> t & 1) || !t)
+		return answer(s, 0, NULL, NULL, negative);
+	const defaults *d = &dflt[t];
+	int ue = enh_on(s) & d->enh_form[negative];
+	size_t ln = d->ln[negative][ue];
+	if (ln > out_room(s))
+		return POSTEL_E_LIMIT;
+	memcpy(s->out + s->oend, d->line[negative][ue], ln);
+	s->oend += (uint32_t)ln;
+	return answered_with(s, (postel_server_event_type)t,
+			     negative ? d->no_code : d->ok_code);
+}
+
 static postel_status answer(srv *s, unsigned code, const char *enh,
 			    const char *text, int negative)
 {
@@ -2239,20 +2274,8 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		return POSTEL_E_STATE;
 	postel_server_event_type t = (postel_server_event_type)ss->pend;
 	const defaults *d = &dflt[t];
-	if (code == 0 && !enh && !text && t != POSTEL_SERVER_EV_CONNECT &&
-	    t != POSTEL_SERVER_EV_HELO && t != POSTEL_SERVER_EV_CHUNK) {
-		/* the default reply: a static line, nothing to check */
-		code = negative ? d->no_code : d->ok_code;
-		int ue = enh_on(s) && (negative ? d->no_en : d->ok_en) &&
-			 code / 100 != 3;
-		const char *line = negative ? d->no_line[ue] : d->ok_line[ue];
-		size_t ln = negative ? d->no_ln[ue] : d->ok_ln[ue];
-		if (ln > out_room(s))
-			return POSTEL_E_LIMIT;
-		memcpy(s->out + s->oend, line, ln);
-		s->oend += (uint32_t)ln;
-		return answered_with(s, t, code);
-	}
+	if (code == 0 && !enh && !text && (STATIC_DEFAULTS >> t & 1))
+		return answer_default(s, negative);
 	if (negative) {
 		if (code == 0)
 			code = d->no_code;
@@ -2353,7 +2376,7 @@ postel_status postel_server_accept(postel_server *ps)
 {
 	if (!ps)
 		return POSTEL_E_ARGUMENT;
-	return answer(S(ps), 0, NULL, NULL, 0);
+	return answer_default(S(ps), 0);
 }
 
 postel_status postel_server_reject(postel_server *ps, unsigned code,
