@@ -114,9 +114,8 @@ typedef struct srv {
 	uint32_t outcap, opos, oend;
 	session ss;
 	postel_data_decoder dec;
-	/* the parser, configured for the session's state (parser_key) */
+	/* the parser, configured for the session's state (parser_update) */
 	postel_command_parser parser;
-	uint8_t parser_key;
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
 	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
@@ -574,6 +573,17 @@ static uint32_t esmtp_options(const srv *s)
 	return o;
 }
 
+/* Set the parser up for the session's state (EHLO, TLS); called where
+ * either changes. The parser is initialised once (init); its config may
+ * change between lines (command.h), so only the two words that depend on
+ * the state are set. */
+static void parser_update(srv *s)
+{
+	int esmtp = s->ss.helo_kind == 2;
+	s->parser.config.params = esmtp ? s->params[s->ss.tls] : 0;
+	s->parser.config.options = esmtp ? s->options : 0;
+}
+
 /* Length of the parameters after a keyword (with the leading space). */
 static size_t kw_param_len(const srv *s, unsigned kp)
 {
@@ -724,12 +734,12 @@ static uint32_t cap32(uint32_t v, uint32_t dflt, size_t cap)
 static void session_start(srv *s)
 {
 	memset(&s->ss, 0, sizeof s->ss);
-	s->parser_key = 0; /* parser_update() sets the parser up */
 	postel_command_parser_reset(&s->parser);
 	s->ss.phase = P_CONNECT;
 	s->ss.tls = (s->flags & POSTEL_SERVER_TLS) != 0;
 	s->ipos = s->iend = 0;
 	s->opos = s->oend = 0;
+	parser_update(s);
 }
 
 postel_status postel_server_init(postel_server *ps,
@@ -1049,20 +1059,6 @@ static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 			return s->lim_auth;
 	}
 	return s->lim_line;
-}
-
-/* Set the parser up for the session's state now (EHLO, TLS). The parser
- * is initialised once (init); its config may change between lines
- * (command.h), so only the two words that depend on the state are set. */
-static void parser_update(srv *s)
-{
-	int esmtp = s->ss.helo_kind == 2;
-	uint8_t key = (uint8_t)(4 | esmtp | s->ss.tls << 1);
-	if (s->parser_key == key)
-		return;
-	s->parser.config.params = esmtp ? s->params[s->ss.tls] : 0;
-	s->parser.config.options = esmtp ? s->options : 0;
-	s->parser_key = key;
 }
 
 /* Reply texts the engine uses more than once. */
@@ -1677,8 +1673,6 @@ static int do_line(srv *s, postel_server_event *ev)
 		le--;
 	ev->line = postel__span(line, le);
 
-	/* what the parser accepts depends on EHLO and TLS */
-	parser_update(s);
 	size_t used = 0;
 
 	if (ss->phase == P_SASL) {
@@ -2164,6 +2158,7 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 			ss->helo_kind = 0;
 			ss->helo_n = 0;
 		}
+		parser_update(s);
 		break;
 	case POSTEL_SERVER_EV_MAIL:
 		if (ok) {
@@ -2484,6 +2479,7 @@ postel_status postel_server_tls_started(postel_server *ps)
 	ss->helo_n = 0;
 	ss->authed = 0;
 	ss->tls = 1;
+	parser_update(s);
 	ss->discarding = 0;
 	ss->scan = 0;
 	ss->inject_n = 0;
