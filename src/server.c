@@ -2240,16 +2240,72 @@ static postel_status answered_with(srv *s, postel_server_event_type t,
 	(~0u & ~(1u << POSTEL_SERVER_EV_CONNECT | 1u << POSTEL_SERVER_EV_HELO |  \
 		 1u << POSTEL_SERVER_EV_CHUNK))
 
+/* Write the reply to the pending decision `t` (code, enhanced code and
+ * text already checked; `multi`: the text has several lines) and apply
+ * it. */
+static postel_status emit(srv *s, postel_server_event_type t, unsigned code,
+			  const char *enh, size_t en, const char *text,
+			  size_t tn, int multi)
+{
+	session *ss = &s->ss;
+	int neg = code >= 400;
+	int helo = t == POSTEL_SERVER_EV_HELO;
+	unsigned fl = 0;
+	if (t == POSTEL_SERVER_EV_CONNECT || helo)
+		fl |= R_NOENH; /* RFC 2034 §3 (4) */
+	if (t == POSTEL_SERVER_EV_CONNECT || code == 421 || (helo && !neg))
+		fl |= R_HOST; /* RFC 5321 §4.3.1: greeting-type replies; the
+			       * HELO reply's Domain (§4.1.1.1) */
+	uint32_t at = s->oend;
+	if (helo && !neg && ss->pend_esmtp) {
+		if (s->ehlo_n[ss->tls] + tn + 1 > out_room(s))
+			return POSTEL_E_LIMIT;
+		size_t n = put_ehlo(s, s->out + s->oend, ss->tls, text, tn);
+		assert(n == s->ehlo_n[ss->tls] + (tn ? tn + 1 : 0));
+		s->oend += (uint32_t)n;
+	} else if (!multi) {
+		if (!put_line(s, code, enh, en, text, tn, fl))
+			return POSTEL_E_LIMIT;
+	} else {
+		ob o = ob_out(s);
+		fmt_reply(s, &o, code, enh, text, tn, fl);
+		if (!ob_commit(s, &o))
+			return POSTEL_E_LIMIT;
+	}
+	if (t == POSTEL_SERVER_EV_CONNECT)
+		ss->greet_left = s->oend - at;
+	if (helo && !neg) {
+		/* copy the client's name (RFC 5321 §4.4 From-domain) */
+		size_t an = ss->pend_len < sizeof s->helo ? ss->pend_len
+							   : sizeof s->helo;
+		memcpy(s->helo, s->in + ss->pend_off, an);
+		ss->helo_n = (uint8_t)an;
+	}
+	return answered_with(s, t, code);
+}
+
 static postel_status answer(srv *s, unsigned code, const char *enh,
 			    const char *text, int negative);
 
 /* The default reply of the pending decision (accept, or reject with code
- * 0): a static line when it is one, nothing to check. */
+ * 0): a static line when it is one; the greeting and HELO replies are
+ * put together here without the checks an application's reply needs. */
 static postel_status answer_default(srv *s, int negative)
 {
 	unsigned t = s->ss.pend;
-	if (!(STATIC_DEFAULTS >> t & 1) || !t)
-		return answer(s, 0, NULL, NULL, negative);
+	if (!(STATIC_DEFAULTS >> t & 1) || !t) {
+		if (negative || !t || t == POSTEL_SERVER_EV_CHUNK)
+			return answer(s, 0, NULL, NULL, negative);
+		if (t == POSTEL_SERVER_EV_HELO)
+			return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0,
+				    0);
+		/* RFC 5321 §4.2, RFC 2033 §4.1 */
+		if (s->flags & POSTEL_SERVER_LMTP)
+			return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0,
+				    "LMTP", 4, 0);
+		return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0, "ESMTP", 5,
+			    0);
+	}
 	const defaults *d = &dflt[t];
 	int ue = enh_on(s) & d->enh_form[negative];
 	size_t ln = d->ln[negative][ue];
@@ -2299,8 +2355,6 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 					    : "2.0.0";
 	}
 	size_t en = strlen(enh);
-	int helo = t == POSTEL_SERVER_EV_HELO;
-	int host = t == POSTEL_SERVER_EV_CONNECT || code == 421;
 	char num[48];
 	size_t tn;
 	if (dflt_text) {
@@ -2327,44 +2381,16 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 			tn += dn + 1;
 		}
 	} else {
+		int helo = t == POSTEL_SERVER_EV_HELO;
+		int host = t == POSTEL_SERVER_EV_CONNECT || code == 421;
 		tn = strlen(text);
 		size_t prefix = 4 + (en ? en + 1 : 0) +
 				(host ? s->host_n + 1u : 0);
 		if (!valid_text(text, tn, prefix, !helo && !host))
 			return POSTEL_E_ARGUMENT;
 	}
-	unsigned fl = 0;
-	if (t == POSTEL_SERVER_EV_CONNECT || helo)
-		fl |= R_NOENH; /* RFC 2034 §3 (4) */
-	if (host || (helo && !neg))
-		fl |= R_HOST; /* RFC 5321 §4.3.1: greeting-type replies; the
-			       * HELO reply's Domain (§4.1.1.1) */
-	uint32_t at = s->oend;
-	if (helo && !neg && ss->pend_esmtp) {
-		if (s->ehlo_n[ss->tls] + tn + 1 > out_room(s))
-			return POSTEL_E_LIMIT;
-		size_t n = put_ehlo(s, s->out + s->oend, ss->tls, text, tn);
-		assert(n == s->ehlo_n[ss->tls] + (tn ? tn + 1 : 0));
-		s->oend += (uint32_t)n;
-	} else if (dflt_text || !memchr(text, '\n', tn)) {
-		if (!put_line(s, code, enh, en, text, tn, fl))
-			return POSTEL_E_LIMIT;
-	} else {
-		ob o = ob_out(s);
-		fmt_reply(s, &o, code, enh, text, tn, fl);
-		if (!ob_commit(s, &o))
-			return POSTEL_E_LIMIT;
-	}
-	if (t == POSTEL_SERVER_EV_CONNECT)
-		ss->greet_left = s->oend - at;
-	if (helo && !neg) {
-		/* copy the client's name (RFC 5321 §4.4 From-domain) */
-		size_t an = ss->pend_len < sizeof s->helo ? ss->pend_len
-							   : sizeof s->helo;
-		memcpy(s->helo, s->in + ss->pend_off, an);
-		ss->helo_n = (uint8_t)an;
-	}
-	return answered_with(s, t, code);
+	return emit(s, t, code, enh, en, text, tn,
+		    !dflt_text && memchr(text, '\n', tn));
 }
 
 postel_status postel_server_accept(postel_server *ps)
