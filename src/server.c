@@ -25,6 +25,7 @@
 #include "postel/server.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------- */
@@ -108,18 +109,21 @@ typedef struct srv {
 	uint32_t lim_line, lim_mail, lim_rcpt, lim_auth; /* capped by incap */
 	uint16_t host_n, extra_n, mechs_n;
 	uint16_t reserve; /* output room needed before a command */
+	uint16_t ehlo_n[2]; /* EHLO reply length without / with TLS */
+	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
+	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
+	uint32_t options;   /* parser options after EHLO */
 	/* buffers */
 	unsigned char *in, *out;
 	uint32_t incap, ipos, iend;
 	uint32_t outcap, opos, oend;
 	session ss;
+	/* Not cleared at init (each is set up before it is read): the
+	 * decoder at DATA/BDAT, the parser by its init, the HELO name up to
+	 * helo_n. */
 	postel_data_decoder dec;
 	/* the parser, configured for the session's state (parser_update) */
 	postel_command_parser parser;
-	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
-	uint32_t options;   /* parser options after EHLO */
-	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
-	uint16_t ehlo_n[2]; /* EHLO reply length without / with TLS */
 	char helo[255];
 } srv;
 
@@ -512,24 +516,30 @@ static const struct keyword {
 	KW("EXPN", POSTEL_SERVER_EXT_EXPN, 0),          /* RFC 5321 §3.5.2 */
 	KW("HELP", POSTEL_SERVER_EXT_HELP, 0),
 };
-#define N_KEYWORDS (sizeof keywords / sizeof *keywords)
 
-/* The EHLO keywords offered (bit i: keywords[i]): STARTTLS never under
- * TLS (RFC 3207 §4.2), REQUIRETLS only under TLS (RFC 8689 §4), AUTH as
- * configured. */
-static uint32_t offered_keywords(const srv *s, int tls)
+/* keywords[] index of each extension (POSTEL_SERVER_EXT_* bit number) */
+static const uint8_t kw_of_ext[] = {0, 1, 6, 7, 8, 9, 5, 3, 4, 10,
+				    11, 12, 2, 13, 14, 15, 16, 17, 18};
+
+/* The keywords[] bit of an extension. */
+#define KW_BIT(ext) (1u << kw_of_ext[postel__ctz32(ext)])
+
+/* The EHLO keywords offered (bit i: keywords[i]) without and under TLS:
+ * STARTTLS never under TLS (RFC 3207 §4.2), REQUIRETLS only under TLS
+ * (RFC 8689 §4), AUTH as configured. */
+static void offered_keywords(srv *s)
 {
-	uint32_t x = s->ext, m = 0;
-	if (tls)
-		x &= ~(uint32_t)POSTEL_SERVER_EXT_STARTTLS;
-	else
-		x &= ~(uint32_t)POSTEL_SERVER_EXT_REQUIRETLS;
-	if (!auth_offered(s, tls))
-		x &= ~(uint32_t)POSTEL_SERVER_EXT_AUTH;
-	for (size_t i = 0; i < N_KEYWORDS; i++)
-		if (x & keywords[i].bit)
-			m |= 1u << i;
-	return m;
+	uint32_t m = 0;
+	for (uint32_t x = s->ext; x; x &= x - 1) {
+		unsigned b = postel__ctz32(x);
+		if (b < sizeof kw_of_ext)
+			m |= 1u << kw_of_ext[b];
+	}
+	s->kw[0] = m & ~KW_BIT(POSTEL_SERVER_EXT_REQUIRETLS);
+	s->kw[1] = m & ~KW_BIT(POSTEL_SERVER_EXT_STARTTLS);
+	for (int tls = 0; tls < 2; tls++)
+		if (!auth_offered(s, tls))
+			s->kw[tls] &= ~KW_BIT(POSTEL_SERVER_EXT_AUTH);
 }
 
 /* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
@@ -608,18 +618,29 @@ static size_t kw_param_len(const srv *s, unsigned kp)
 	return n;
 }
 
-/* Length of the EHLO/LHLO reply put_ehlo() writes with no greeting text
- * (the text adds its length and a space); computed at init. */
-static size_t ehlo_size(const srv *s, int tls)
+/* Length of the EHLO lines of the keywords in `m` (bit i: keywords[i]). */
+static size_t kw_size(const srv *s, uint32_t m)
 {
-	size_t n = 4 + (size_t)s->host_n + 2;
-	for (uint32_t m = s->kw[tls]; m; m &= m - 1) {
+	size_t n = 0;
+	for (; m; m &= m - 1) {
 		const struct keyword *k = &keywords[postel__ctz32(m)];
-		n += k->len + kw_param_len(s, k->param);
+		n += k->len;
+		if (k->param)
+			n += kw_param_len(s, k->param);
 	}
-	for (size_t i = 0; i < s->extra_n; i++)
-		n += 4 + strlen(s->extra[i]) + 2;
 	return n;
+}
+
+/* Length of the EHLO/LHLO reply put_ehlo() writes with no greeting text
+ * (the text adds its length and a space), without and under TLS (the
+ * keyword sets differ by a few); computed at init. */
+static void ehlo_size(const srv *s, size_t n[2])
+{
+	n[0] = 4 + (size_t)s->host_n + 2 + kw_size(s, s->kw[0]);
+	for (size_t i = 0; i < s->extra_n; i++)
+		n[0] += 4 + strlen(s->extra[i]) + 2;
+	n[1] = n[0] + kw_size(s, s->kw[1] & ~s->kw[0]) -
+	       kw_size(s, s->kw[0] & ~s->kw[1]);
 }
 
 static unsigned char *put_u64(unsigned char *q, uint64_t v)
@@ -749,7 +770,7 @@ postel_status postel_server_init(postel_server *ps,
 	if (!ps)
 		return POSTEL_E_ARGUMENT;
 	srv *s = S(ps);
-	memset(s, 0, sizeof *s);
+	memset(s, 0, offsetof(srv, dec));
 	s->ss.phase = P_CLOSED;
 	s->ss.err = POSTEL_E_ARGUMENT;
 	if (!c || !inbuf || !outbuf || incap < POSTEL_SERVER_MIN_INBUF ||
@@ -815,12 +836,14 @@ postel_status postel_server_init(postel_server *ps,
 	/* The longest EHLO reply this config produces must fit (before or
 	 * after TLS); it is the output room kept before every command. */
 	size_t need = RESERVE_MIN;
+	size_t n[2];
+	offered_keywords(s);
+	ehlo_size(s, n);
 	for (int tls = 0; tls < 2; tls++) {
-		s->kw[tls] = offered_keywords(s, tls);
-		size_t n = ehlo_size(s, tls);
-		s->ehlo_n[tls] = (uint16_t)(n < UINT16_MAX ? n : UINT16_MAX);
-		if (n > need)
-			need = n;
+		s->ehlo_n[tls] =
+			(uint16_t)(n[tls] < UINT16_MAX ? n[tls] : UINT16_MAX);
+		if (n[tls] > need)
+			need = n[tls];
 	}
 	if (need > outcap || need > UINT16_MAX) {
 		s->ss.err = POSTEL_E_LIMIT;
