@@ -485,44 +485,57 @@ static int auth_offered(const srv *s, int tls)
 }
 
 /* EHLO keywords in the order they are advertised, each with its
- * extension bit, the parameters that follow it and the RFC that defines
- * it. */
+ * extension, the parameters that follow it and the RFC that defines it. */
 enum kw_param { KP_NONE, KP_SIZE, KP_AUTH, KP_LIMITS };
-#define KW(name, bit, par) {"250-" name "\r\n", sizeof(name) + 5, par, bit}
-static const struct keyword {
-	const char *line; /* "250-" keyword CRLF */
-	uint8_t len;      /* of the line */
-	uint8_t param;    /* enum kw_param */
-	uint32_t bit;
-} keywords[] = {
-	KW("PIPELINING", POSTEL_SERVER_EXT_PIPELINING, 0),   /* RFC 2920 §2 */
-	KW("SIZE", POSTEL_SERVER_EXT_SIZE, KP_SIZE),         /* RFC 1870 §4 */
-	KW("ETRN", POSTEL_SERVER_EXT_ETRN, 0),               /* RFC 1985 §4 */
-	KW("STARTTLS", POSTEL_SERVER_EXT_STARTTLS, 0),       /* RFC 3207 §4 */
-	KW("AUTH", POSTEL_SERVER_EXT_AUTH, KP_AUTH),         /* RFC 4954 §3 */
-	KW("ENHANCEDSTATUSCODES",
-	   POSTEL_SERVER_EXT_ENHANCEDSTATUSCODES, 0),        /* RFC 2034 §3 */
-	KW("8BITMIME", POSTEL_SERVER_EXT_8BITMIME, 0),       /* RFC 6152 §2 */
-	KW("BINARYMIME", POSTEL_SERVER_EXT_BINARYMIME, 0),   /* RFC 3030 §3 */
-	KW("CHUNKING", POSTEL_SERVER_EXT_CHUNKING, 0),       /* RFC 3030 §2 */
-	KW("DSN", POSTEL_SERVER_EXT_DSN, 0),                 /* RFC 3461 §4 */
-	KW("SMTPUTF8", POSTEL_SERVER_EXT_SMTPUTF8, 0),       /* RFC 6531 §3.1 */
-	KW("REQUIRETLS", POSTEL_SERVER_EXT_REQUIRETLS, 0),   /* RFC 8689 §4 */
-	KW("LIMITS", POSTEL_SERVER_EXT_LIMITS, KP_LIMITS),   /* RFC 9422 */
-	KW("MT-PRIORITY", POSTEL_SERVER_EXT_MT_PRIORITY, 0), /* RFC 6710 §3 */
-	KW("DELIVERBY", POSTEL_SERVER_EXT_DELIVERBY, 0),     /* RFC 2852 §4 */
-	KW("RRVS", POSTEL_SERVER_EXT_RRVS, 0),               /* RFC 7293 §3 */
-	KW("MTRK", POSTEL_SERVER_EXT_MTRK, 0),               /* RFC 3885 §3 */
-	KW("EXPN", POSTEL_SERVER_EXT_EXPN, 0),          /* RFC 5321 §3.5.2 */
-	KW("HELP", POSTEL_SERVER_EXT_HELP, 0),
+#define KEYWORDS(X)                                                            \
+	X(PIPELINING, "PIPELINING", KP_NONE)        /* RFC 2920 §2 */        \
+	X(SIZE, "SIZE", KP_SIZE)                    /* RFC 1870 §4 */        \
+	X(ETRN, "ETRN", KP_NONE)                    /* RFC 1985 §4 */        \
+	X(STARTTLS, "STARTTLS", KP_NONE)            /* RFC 3207 §4 */        \
+	X(AUTH, "AUTH", KP_AUTH)                    /* RFC 4954 §3 */        \
+	X(ENHANCEDSTATUSCODES, "ENHANCEDSTATUSCODES",                        \
+	  KP_NONE)                                  /* RFC 2034 §3 */        \
+	X(8BITMIME, "8BITMIME", KP_NONE)            /* RFC 6152 §2 */        \
+	X(BINARYMIME, "BINARYMIME", KP_NONE)        /* RFC 3030 §3 */        \
+	X(CHUNKING, "CHUNKING", KP_NONE)            /* RFC 3030 §2 */        \
+	X(DSN, "DSN", KP_NONE)                      /* RFC 3461 §4 */        \
+	X(SMTPUTF8, "SMTPUTF8", KP_NONE)            /* RFC 6531 §3.1 */      \
+	X(REQUIRETLS, "REQUIRETLS", KP_NONE)        /* RFC 8689 §4 */        \
+	X(LIMITS, "LIMITS", KP_LIMITS)              /* RFC 9422 */           \
+	X(MT_PRIORITY, "MT-PRIORITY", KP_NONE)      /* RFC 6710 §3 */        \
+	X(DELIVERBY, "DELIVERBY", KP_NONE)          /* RFC 2852 §4 */        \
+	X(RRVS, "RRVS", KP_NONE)                    /* RFC 7293 §3 */        \
+	X(MTRK, "MTRK", KP_NONE)                    /* RFC 3885 §3 */        \
+	X(EXPN, "EXPN", KP_NONE)                    /* RFC 5321 §3.5.2 */    \
+	X(HELP, "HELP", KP_NONE)
+
+/* All the keyword lines ("250-" keyword CRLF) back to back, so that
+ * keywords offered one after the other go out in one copy; the layout
+ * struct gives each line's offset at compile time. */
+#define KW_LINE(id, name, par) "250-" name "\r\n"
+#define KW_FIELD(id, name, par) char id_##id[sizeof(KW_LINE(id, name, par)) - 1];
+static const char kw_pool[] = KEYWORDS(KW_LINE);
+struct kw_layout {
+	KEYWORDS(KW_FIELD)
 };
+#define KW_INDEX(id, name, par) KWI_##id,
+enum kw_index { KEYWORDS(KW_INDEX) KWI_N };
+#define KW(id, name, par)                                                      \
+	{offsetof(struct kw_layout, id_##id),                                  \
+	 sizeof(KW_LINE(id, name, par)) - 1, par, POSTEL_SERVER_EXT_##id},
+static const struct keyword {
+	uint16_t off;  /* of the line in kw_pool */
+	uint8_t len;   /* of the line */
+	uint8_t param; /* enum kw_param */
+	uint32_t bit;
+} keywords[] = {KEYWORDS(KW)};
 
 /* keywords[] index of each extension (POSTEL_SERVER_EXT_* bit number) */
 static const uint8_t kw_of_ext[] = {0, 1, 6, 7, 8, 9, 5, 3, 4, 10,
 				    11, 12, 2, 13, 14, 15, 16, 17, 18};
 
-/* The keywords[] bit of an extension. */
-#define KW_BIT(ext) (1u << kw_of_ext[postel__ctz32(ext)])
+/* The keywords[] bit of a keyword (POSTEL_SERVER_EXT_ name). */
+#define KW_BIT(id) (1u << KWI_##id)
 
 /* The EHLO keywords offered (bit i: keywords[i]) without and under TLS:
  * STARTTLS never under TLS (RFC 3207 §4.2), REQUIRETLS only under TLS
@@ -535,11 +548,11 @@ static void offered_keywords(srv *s)
 		if (b < sizeof kw_of_ext)
 			m |= 1u << kw_of_ext[b];
 	}
-	s->kw[0] = m & ~KW_BIT(POSTEL_SERVER_EXT_REQUIRETLS);
-	s->kw[1] = m & ~KW_BIT(POSTEL_SERVER_EXT_STARTTLS);
+	s->kw[0] = m & ~KW_BIT(REQUIRETLS);
+	s->kw[1] = m & ~KW_BIT(STARTTLS);
 	for (int tls = 0; tls < 2; tls++)
 		if (!auth_offered(s, tls))
-			s->kw[tls] &= ~KW_BIT(POSTEL_SERVER_EXT_AUTH);
+			s->kw[tls] &= ~KW_BIT(AUTH);
 }
 
 /* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
@@ -671,24 +684,36 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 	}
 	*q++ = '\r';
 	*q++ = '\n';
-	for (uint32_t m = s->kw[tls]; m; m &= m - 1) {
-		const struct keyword *k = &keywords[postel__ctz32(m)];
-		last = q;
-		if (k->param == KP_NONE) {
-			memcpy(q, k->line, k->len); /* "250-KEYWORD" CRLF */
-			q += k->len;
+	/* keywords with parameters after them end a copy */
+	uint32_t pm = KW_BIT(AUTH) |
+		      KW_BIT(LIMITS) |
+		      (s->max_size ? KW_BIT(SIZE) : 0);
+	for (uint32_t m = s->kw[tls]; m;) {
+		/* the run of offered keywords from the lowest one, up to the
+		 * first with parameters */
+		unsigned i = postel__ctz32(m);
+		uint32_t run = m & ~(m + (m & (0u - m)));
+		uint32_t p = run & pm;
+		if (p)
+			run &= (p & (0u - p)) * 2u - 1u;
+		m &= ~run;
+		const struct keyword *a = &keywords[i];
+		const struct keyword *z = a + postel__ctz32(~(run >> i)) - 1;
+		size_t n = (size_t)(z->off + z->len - a->off);
+		memcpy(q, kw_pool + a->off, n);
+		last = q + (z->off - a->off);
+		q += n;
+		if (!p)
 			continue;
-		}
-		memcpy(q, k->line, k->len - 2u);
-		q += k->len - 2u;
-		if (k->param == KP_SIZE && s->max_size) {
+		q -= 2; /* the parameters go before the CRLF */
+		if (z->param == KP_SIZE) {
 			*q++ = ' ';
 			q = put_u64(q, s->max_size);
-		} else if (k->param == KP_AUTH) {
+		} else if (z->param == KP_AUTH) {
 			*q++ = ' ';
 			memcpy(q, s->mechs, s->mechs_n);
 			q += s->mechs_n;
-		} else if (k->param == KP_LIMITS) {
+		} else {
 			/* RFC 9422 limit-name=value pairs */
 			memcpy(q, " RCPTMAX=", 9);
 			q = put_u64(q + 9, s->max_rcpt);
