@@ -786,6 +786,17 @@ static void greet(eng *e)
 	ck_assert_str_eq(take(e), "220 " HOST " ESMTP\r\n");
 }
 
+/* Greet, send `line` (an EHLO) and accept it; returns the EHLO reply. */
+static const char *ehlo(eng *e, const char *line)
+{
+	postel_server_event ev;
+	greet(e);
+	put(e, line);
+	expect_ev(e, &ev, POSTEL_SERVER_EV_HELO);
+	answer_ok(postel_server_accept(&e->s));
+	return take(e);
+}
+
 START_TEST(size_limit)
 {
 	ck_assert_uint_le(sizeof(postel_server), 1024);
@@ -903,11 +914,7 @@ START_TEST(ehlo_reply)
 	ck_assert_int_eq(postel_server_init(&e.s, &c, e.in, sizeof e.in, e.out,
 					    n + 2),
 			 POSTEL_OK);
-	greet(&e);
-	put(&e, "EHLO c.example\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	answer_ok(postel_server_accept(&e.s));
-	ck_assert_uint_eq(strlen(take(&e)), n);
+	ck_assert_uint_eq(strlen(ehlo(&e, "EHLO c.example\r\n")), n);
 }
 END_TEST
 
@@ -961,11 +968,7 @@ START_TEST(flush_points)
 	postel_server_event ev;
 	cfg_default(&c);
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	take(&e);
+	ehlo(&e, "EHLO c\r\n");
 	put(&e, "NOOP\r\nNOOP\r\nRSET\r\n");
 	ck_assert_int_eq(postel_server_next(&e.s, &ev), 0);
 	ck_assert_uint_eq(postel_server_state(&e.s), POSTEL_WRITE);
@@ -988,11 +991,7 @@ START_TEST(async_decisions)
 	postel_server_event ev;
 	cfg_default(&c);
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	take(&e);
+	ehlo(&e, "EHLO c\r\n");
 	put(&e, "MAIL FROM:<a@b>\r\n");
 	expect_ev(&e, &ev, POSTEL_SERVER_EV_MAIL);
 	/* pending: no event, no READ; more input may still be taken */
@@ -1084,11 +1083,8 @@ START_TEST(auth_exchange)
 	c.extensions |= POSTEL_SERVER_EXT_AUTH;
 	c.auth_mechanisms = "PLAIN CRAM-MD5";
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	ck_assert_ptr_nonnull(strstr(take(&e), "250-AUTH PLAIN CRAM-MD5\r\n"));
+	ck_assert_ptr_nonnull(
+		strstr(ehlo(&e, "EHLO c\r\n"), "250-AUTH PLAIN CRAM-MD5\r\n"));
 	put(&e, "AUTH CRAM-MD5\r\n");
 	expect_ev(&e, &ev, POSTEL_SERVER_EV_AUTH);
 	ck_assert_uint_eq(ev.index, 0);
@@ -1157,11 +1153,7 @@ START_TEST(starttls_injection)
 	c.flags |= POSTEL_SERVER_AUTH_TLS_ONLY;
 	c.auth_mechanisms = "PLAIN";
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	const char *r = take(&e);
+	const char *r = ehlo(&e, "EHLO c\r\n");
 	ck_assert_ptr_nonnull(strstr(r, "250-STARTTLS\r\n"));
 	ck_assert_ptr_null(strstr(r, "AUTH"));
 	ck_assert_ptr_null(strstr(r, "REQUIRETLS"));
