@@ -2003,6 +2003,11 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 	if (!ps || !ev)
 		return 0;
 	srv *s = S(ps);
+	/* nothing to do (an answer, output or input is awaited): return
+	 * before any work is set up */
+	if (s->ss.pend || s->ss.closing ||
+	    (s->ss.wait != W_NONE && !can_work(s)))
+		return 0;
 	POSTEL__ENTER(s->ss.in_call);
 	int r = step(s, ev);
 	POSTEL__LEAVE(s->ss.in_call);
