@@ -113,6 +113,8 @@ typedef struct srv {
 	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
+	char rcptmax[10];   /* max_rcpt in decimal (LIMITS RCPTMAX=) */
+	uint8_t rcptmax_n;
 	/* buffers */
 	unsigned char *in, *out;
 	uint32_t incap, ipos, iend;
@@ -621,7 +623,7 @@ static size_t kw_param_len(const srv *s, unsigned kp)
 		n = 1 + (size_t)s->mechs_n;
 		break;
 	case KP_LIMITS:
-		n = 9 + (size_t)(b + 20 - u64_digits(b, s->max_rcpt));
+		n = 9 + (size_t)s->rcptmax_n;
 		if (s->max_tx)
 			n += 9 + (size_t)(b + 20 - u64_digits(b, s->max_tx));
 		break;
@@ -716,7 +718,8 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 		} else {
 			/* RFC 9422 limit-name=value pairs */
 			memcpy(q, " RCPTMAX=", 9);
-			q = put_u64(q + 9, s->max_rcpt);
+			memcpy(q + 9, s->rcptmax, s->rcptmax_n);
+			q += 9 + s->rcptmax_n;
 			if (s->max_tx) {
 				memcpy(q, " MAILMAX=", 9);
 				q = put_u64(q + 9, s->max_tx);
@@ -840,6 +843,11 @@ postel_status postel_server_init(postel_server *ps,
 	s->lenient = c->lenient;
 	s->max_size = c->max_size;
 	s->max_rcpt = c->max_recipients ? c->max_recipients : 100;
+	{
+		char b[20], *d = u64_digits(b, s->max_rcpt);
+		s->rcptmax_n = (uint8_t)(b + 20 - d);
+		memcpy(s->rcptmax, d, s->rcptmax_n);
+	}
 	s->max_tx = c->max_transactions;
 	s->max_errors = c->max_errors ? c->max_errors : 20;
 	s->max_data_line = c->max_data_line;
