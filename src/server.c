@@ -880,6 +880,7 @@ postel_status postel_server_init(postel_server *ps,
 	}
 	if (need > outcap || need > UINT16_MAX) {
 		s->ss.err = POSTEL_E_LIMIT;
+		s->host = NULL; /* unusable: reset() refuses it too */
 		return POSTEL_E_LIMIT;
 	}
 	s->reserve = (uint16_t)need;

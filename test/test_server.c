@@ -858,6 +858,7 @@ START_TEST(init_errors)
 	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out, 1500),
 			 POSTEL_E_LIMIT);
 	ck_assert_uint_eq(postel_server_state(&s), POSTEL_CLOSED);
+	ck_assert_int_eq(postel_server_reset(&s), POSTEL_E_ARGUMENT);
 	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_OK);
