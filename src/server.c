@@ -521,35 +521,27 @@ struct kw_layout {
 	KEYWORDS(KW_FIELD)
 };
 #define KW_INDEX(id, name, par) KWI_##id,
-enum kw_index { KEYWORDS(KW_INDEX) KWI_N };
+enum kw_index { KEYWORDS(KW_INDEX) };
 #define KW(id, name, par)                                                      \
 	{offsetof(struct kw_layout, id_##id),                                  \
-	 sizeof(KW_LINE(id, name, par)) - 1, par, POSTEL_SERVER_EXT_##id},
+	 sizeof(KW_LINE(id, name, par)) - 1, par},
 static const struct keyword {
 	uint16_t off;  /* of the line in kw_pool */
 	uint8_t len;   /* of the line */
 	uint8_t param; /* enum kw_param */
-	uint32_t bit;
 } keywords[] = {KEYWORDS(KW)};
 
-/* keywords[] index of each extension (POSTEL_SERVER_EXT_* bit number) */
-static const uint8_t kw_of_ext[] = {0, 1, 6, 7, 8, 9, 5, 3, 4, 10,
-				    11, 12, 2, 13, 14, 15, 16, 17, 18};
-
-/* The keywords[] bit of a keyword (POSTEL_SERVER_EXT_ name). */
+/* The keywords[] bit of a keyword (its POSTEL_SERVER_EXT_ name). */
 #define KW_BIT(id) (1u << KWI_##id)
 
 /* The EHLO keywords offered (bit i: keywords[i]) without and under TLS:
  * STARTTLS never under TLS (RFC 3207 §4.2), REQUIRETLS only under TLS
  * (RFC 8689 §4), AUTH as configured. */
+#define KW_OFFERED(id, name, par)                                              \
+	| (s->ext & POSTEL_SERVER_EXT_##id ? KW_BIT(id) : 0)
 static void offered_keywords(srv *s)
 {
-	uint32_t m = 0;
-	for (uint32_t x = s->ext; x; x &= x - 1) {
-		unsigned b = postel__ctz32(x);
-		if (b < sizeof kw_of_ext)
-			m |= 1u << kw_of_ext[b];
-	}
+	uint32_t m = 0 KEYWORDS(KW_OFFERED);
 	s->kw[0] = m & ~KW_BIT(REQUIRETLS);
 	s->kw[1] = m & ~KW_BIT(STARTTLS);
 	for (int tls = 0; tls < 2; tls++)
