@@ -6,6 +6,7 @@
  *   server        10 KiB DATA body (76-octet lines, some dot-stuffed)
  *   server-tiny   a 12-octet body: the cost of a session beyond its data
  *   server-bdat   the 10 KiB body sent as BDAT 4096 chunks
+ *   server-init   postel_server_init() alone (units: inits)
  *
  * Timed runs print NAME.sessions_per_s and NAME.ns_per_session. Under
  * bench/callgrind.sh (POSTEL_BENCH_ONCE=1) each runs its kernel over a
@@ -204,6 +205,37 @@ static void run(const char *name)
 	free(si.p);
 }
 
+/* postel_server_init() alone: what a server that starts each connection
+ * with init (as the examples do) pays on top of a session started with
+ * reset. */
+BENCH_KERNEL uint64_t kernel_server_init(unsigned count)
+{
+	uint64_t ok = 0;
+	for (unsigned i = 0; i < count; i++)
+		ok += postel_server_init(&srv, &cfg, inbuf, sizeof inbuf,
+					 outbuf, sizeof outbuf) == POSTEL_OK;
+	return ok;
+}
+
+static void run_init(const char *name)
+{
+	setup();
+	if (bench_once()) {
+		bench_sink(kernel_server_init(ONCE_SESSIONS));
+		bench_report(name, "units", ONCE_SESSIONS, "inits");
+		return;
+	}
+	unsigned batch = 1024;
+	uint64_t n = 0;
+	double t0 = bench_now(), t;
+	do {
+		bench_sink(kernel_server_init(batch));
+		n += batch;
+		t = bench_now() - t0;
+	} while (t < bench_seconds());
+	bench_report(name, "ns_per_init", t * 1e9 / (double)n, "ns");
+}
+
 const bench_entry bench_server_list[] = {
 	{"server", "server sessions: EHLO, MAIL, 3 RCPT, 10 KiB DATA, QUIT",
 	 run},
@@ -212,5 +244,7 @@ const bench_entry bench_server_list[] = {
 	 run},
 	{"server-bdat", "server sessions, 10 KiB body in BDAT 4096 chunks",
 	 run},
+	{"server-init", "postel_server_init alone (the default config)",
+	 run_init},
 	{0}
 };

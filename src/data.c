@@ -132,20 +132,6 @@ POSTEL__INLINE unsigned data_popcount32(uint32_t x)
 #endif
 }
 
-POSTEL__INLINE unsigned data_ctz32(uint32_t x)
-{
-#if defined(__GNUC__) || defined(__clang__)
-	return (unsigned)__builtin_ctz(x);
-#else
-	unsigned n = 0;
-	while (!(x & 1)) {
-		x >>= 1;
-		n++;
-	}
-	return n;
-#endif
-}
-
 POSTEL__INLINE const unsigned char *
 data_scan_scalar(const unsigned char *p, const unsigned char *end, uint64_t *n8)
 {
@@ -192,7 +178,7 @@ data_scan_sse2(const unsigned char *p, const unsigned char *end, uint64_t *n8)
 						(uint32_t)_mm_movemask_epi8(v) &
 						(s ? (s & (0u - s)) - 1 : ~0u));
 				if (s)
-					return p + data_ctz32(s);
+					return p + postel__ctz32(s);
 			}
 			p += 16;
 		} while (p <= last);
@@ -215,7 +201,7 @@ POSTEL__INLINE size_t data_copy_sse2(const unsigned char *in, unsigned char *out
 				_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
 			_mm_storeu_si128((__m128i *)(void *)(out + k), v);
 			if (m)
-				return k + data_ctz32(m);
+				return k + postel__ctz32(m);
 			k += 16;
 		} while (k <= last);
 	}

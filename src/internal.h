@@ -27,6 +27,21 @@ static inline void postel__vlist_clear(postel_violation_list *list)
 	list->lost = 0;
 }
 
+/* Index of the lowest set bit of `x` (x != 0). */
+static inline unsigned postel__ctz32(uint32_t x)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	return (unsigned)__builtin_ctz(x);
+#else
+	unsigned n = 0;
+	while (!(x & 1)) {
+		x >>= 1;
+		n++;
+	}
+	return n;
+#endif
+}
+
 static inline postel_span postel__span(const char *p, size_t n)
 {
 	postel_span s;

@@ -24,6 +24,8 @@
 #include "postel/data.h"
 #include "postel/server.h"
 
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------- */
@@ -107,15 +109,23 @@ typedef struct srv {
 	uint32_t lim_line, lim_mail, lim_rcpt, lim_auth; /* capped by incap */
 	uint16_t host_n, extra_n, mechs_n;
 	uint16_t reserve; /* output room needed before a command */
+	uint16_t ehlo_n[2]; /* EHLO reply length without / with TLS */
+	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
+	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
+	uint32_t options;   /* parser options after EHLO */
+	char rcptmax[10];   /* max_rcpt in decimal (LIMITS RCPTMAX=) */
+	uint8_t rcptmax_n;
 	/* buffers */
 	unsigned char *in, *out;
 	uint32_t incap, ipos, iend;
 	uint32_t outcap, opos, oend;
 	session ss;
+	/* Not cleared at init (each is set up before it is read): the
+	 * decoder at DATA/BDAT, the parser by its init, the HELO name up to
+	 * helo_n. */
 	postel_data_decoder dec;
-	/* the parser, configured for the session's state (parser_key) */
+	/* the parser, configured for the session's state (parser_update) */
 	postel_command_parser parser;
-	uint8_t parser_key;
 	char helo[255];
 } srv;
 
@@ -172,15 +182,15 @@ static void ob_str(ob *o, const char *str)
 	ob_put(o, str, strlen(str));
 }
 
-static void ob_u64(ob *o, uint64_t v)
+/* Decimal digits of `v` at the end of `b`; returns where they start. */
+static char *u64_digits(char b[20], uint64_t v)
 {
-	char b[20];
-	size_t i = sizeof b;
+	char *q = b + 20;
 	do {
-		b[--i] = (char)('0' + v % 10);
+		*--q = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	ob_put(o, b + i, sizeof b - i);
+	return q;
 }
 
 static void ob_code(ob *o, unsigned code, char sep)
@@ -477,101 +487,250 @@ static int auth_offered(const srv *s, int tls)
 }
 
 /* EHLO keywords in the order they are advertised, each with its
- * extension bit and the RFC that defines it. */
-#define KW(name, bit) {"250-" name, sizeof(name) - 1, bit}
-static const struct keyword {
-	const char *line; /* "250-" and the keyword */
-	uint8_t len;      /* of the keyword */
-	uint32_t bit;
-} keywords[] = {
-	KW("PIPELINING", POSTEL_SERVER_EXT_PIPELINING),   /* RFC 2920 §2 */
-	KW("SIZE", POSTEL_SERVER_EXT_SIZE),               /* RFC 1870 §4 */
-	KW("ETRN", POSTEL_SERVER_EXT_ETRN),               /* RFC 1985 §4 */
-	KW("STARTTLS", POSTEL_SERVER_EXT_STARTTLS),       /* RFC 3207 §4 */
-	KW("AUTH", POSTEL_SERVER_EXT_AUTH),               /* RFC 4954 §3 */
-	KW("ENHANCEDSTATUSCODES",
-	   POSTEL_SERVER_EXT_ENHANCEDSTATUSCODES),        /* RFC 2034 §3 */
-	KW("8BITMIME", POSTEL_SERVER_EXT_8BITMIME),       /* RFC 6152 §2 */
-	KW("BINARYMIME", POSTEL_SERVER_EXT_BINARYMIME),   /* RFC 3030 §3 */
-	KW("CHUNKING", POSTEL_SERVER_EXT_CHUNKING),       /* RFC 3030 §2 */
-	KW("DSN", POSTEL_SERVER_EXT_DSN),                 /* RFC 3461 §4 */
-	KW("SMTPUTF8", POSTEL_SERVER_EXT_SMTPUTF8),       /* RFC 6531 §3.1 */
-	KW("REQUIRETLS", POSTEL_SERVER_EXT_REQUIRETLS),   /* RFC 8689 §4 */
-	KW("LIMITS", POSTEL_SERVER_EXT_LIMITS),           /* RFC 9422 */
-	KW("MT-PRIORITY", POSTEL_SERVER_EXT_MT_PRIORITY), /* RFC 6710 §3 */
-	KW("DELIVERBY", POSTEL_SERVER_EXT_DELIVERBY),     /* RFC 2852 §4 */
-	KW("RRVS", POSTEL_SERVER_EXT_RRVS),               /* RFC 7293 §3 */
-	KW("MTRK", POSTEL_SERVER_EXT_MTRK),               /* RFC 3885 §3 */
-	KW("EXPN", POSTEL_SERVER_EXT_EXPN),               /* RFC 5321 §3.5.2 */
-	KW("HELP", POSTEL_SERVER_EXT_HELP),
-};
+ * extension, the parameters that follow it and the RFC that defines it. */
+enum kw_param { KP_NONE, KP_SIZE, KP_AUTH, KP_LIMITS };
+#define KEYWORDS(X)                                                            \
+	X(PIPELINING, "PIPELINING", KP_NONE)        /* RFC 2920 §2 */        \
+	X(SIZE, "SIZE", KP_SIZE)                    /* RFC 1870 §4 */        \
+	X(ETRN, "ETRN", KP_NONE)                    /* RFC 1985 §4 */        \
+	X(STARTTLS, "STARTTLS", KP_NONE)            /* RFC 3207 §4 */        \
+	X(AUTH, "AUTH", KP_AUTH)                    /* RFC 4954 §3 */        \
+	X(ENHANCEDSTATUSCODES, "ENHANCEDSTATUSCODES",                        \
+	  KP_NONE)                                  /* RFC 2034 §3 */        \
+	X(8BITMIME, "8BITMIME", KP_NONE)            /* RFC 6152 §2 */        \
+	X(BINARYMIME, "BINARYMIME", KP_NONE)        /* RFC 3030 §3 */        \
+	X(CHUNKING, "CHUNKING", KP_NONE)            /* RFC 3030 §2 */        \
+	X(DSN, "DSN", KP_NONE)                      /* RFC 3461 §4 */        \
+	X(SMTPUTF8, "SMTPUTF8", KP_NONE)            /* RFC 6531 §3.1 */      \
+	X(REQUIRETLS, "REQUIRETLS", KP_NONE)        /* RFC 8689 §4 */        \
+	X(LIMITS, "LIMITS", KP_LIMITS)              /* RFC 9422 */           \
+	X(MT_PRIORITY, "MT-PRIORITY", KP_NONE)      /* RFC 6710 §3 */        \
+	X(DELIVERBY, "DELIVERBY", KP_NONE)          /* RFC 2852 §4 */        \
+	X(RRVS, "RRVS", KP_NONE)                    /* RFC 7293 §3 */        \
+	X(MTRK, "MTRK", KP_NONE)                    /* RFC 3885 §3 */        \
+	X(EXPN, "EXPN", KP_NONE)                    /* RFC 5321 §3.5.2 */    \
+	X(HELP, "HELP", KP_NONE)
 
-/* The extensions offered now: STARTTLS never under TLS (RFC 3207 §4.2),
- * REQUIRETLS only under TLS (RFC 8689 §4), AUTH as configured. */
-static uint32_t offered(const srv *s, int tls)
+/* All the keyword lines ("250-" keyword CRLF) back to back, so that
+ * keywords offered one after the other go out in one copy; the layout
+ * struct gives each line's offset at compile time. */
+#define KW_LINE(id, name, par) "250-" name "\r\n"
+#define KW_FIELD(id, name, par) char id_##id[sizeof(KW_LINE(id, name, par)) - 1];
+static const char kw_pool[] = KEYWORDS(KW_LINE);
+struct kw_layout {
+	KEYWORDS(KW_FIELD)
+};
+#define KW_INDEX(id, name, par) KWI_##id,
+enum kw_index { KEYWORDS(KW_INDEX) };
+#define KW(id, name, par)                                                      \
+	{offsetof(struct kw_layout, id_##id),                                  \
+	 sizeof(KW_LINE(id, name, par)) - 1, par},
+static const struct keyword {
+	uint16_t off;  /* of the line in kw_pool */
+	uint8_t len;   /* of the line */
+	uint8_t param; /* enum kw_param */
+} keywords[] = {KEYWORDS(KW)};
+
+/* The keywords[] bit of a keyword (its POSTEL_SERVER_EXT_ name). */
+#define KW_BIT(id) (1u << KWI_##id)
+
+/* The EHLO keywords offered (bit i: keywords[i]) without and under TLS:
+ * STARTTLS never under TLS (RFC 3207 §4.2), REQUIRETLS only under TLS
+ * (RFC 8689 §4), AUTH as configured. */
+#define KW_OFFERED(id, name, par)                                              \
+	| (s->ext & POSTEL_SERVER_EXT_##id ? KW_BIT(id) : 0)
+static void offered_keywords(srv *s)
 {
-	uint32_t x = s->ext;
-	if (tls)
-		x &= ~(uint32_t)POSTEL_SERVER_EXT_STARTTLS;
-	else
-		x &= ~(uint32_t)POSTEL_SERVER_EXT_REQUIRETLS;
-	if (!auth_offered(s, tls))
-		x &= ~(uint32_t)POSTEL_SERVER_EXT_AUTH;
-	return x;
+	uint32_t m = 0 KEYWORDS(KW_OFFERED);
+	s->kw[0] = m & ~KW_BIT(REQUIRETLS);
+	s->kw[1] = m & ~KW_BIT(STARTTLS);
+	for (int tls = 0; tls < 2; tls++)
+		if (!auth_offered(s, tls))
+			s->kw[tls] &= ~KW_BIT(AUTH);
+}
+
+/* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
+ * under TLS): only those of extensions offered and negotiated are
+ * recognized, so the parser answers 555 for the others (RFC 5321
+ * §4.1.1.11). Before EHLO (or after HELO) none are. */
+static uint32_t esmtp_params(const srv *s, int tls)
+{
+	uint32_t x = s->ext, pm = 0;
+	if (x & POSTEL_SERVER_EXT_SIZE)
+		pm |= POSTEL_PARAM_SIZE;
+	if (x & (POSTEL_SERVER_EXT_8BITMIME | POSTEL_SERVER_EXT_BINARYMIME))
+		pm |= POSTEL_PARAM_BODY;
+	if (x & POSTEL_SERVER_EXT_DSN)
+		pm |= POSTEL_PARAM_RET | POSTEL_PARAM_ENVID |
+		      POSTEL_PARAM_NOTIFY | POSTEL_PARAM_ORCPT;
+	if (auth_offered(s, tls))
+		pm |= POSTEL_PARAM_AUTH;
+	if (x & POSTEL_SERVER_EXT_SMTPUTF8)
+		pm |= POSTEL_PARAM_SMTPUTF8;
+	if ((x & POSTEL_SERVER_EXT_REQUIRETLS) && tls)
+		pm |= POSTEL_PARAM_REQUIRETLS;
+	if (x & POSTEL_SERVER_EXT_MT_PRIORITY)
+		pm |= POSTEL_PARAM_MT_PRIORITY;
+	if (x & POSTEL_SERVER_EXT_DELIVERBY)
+		pm |= POSTEL_PARAM_BY;
+	if (x & POSTEL_SERVER_EXT_RRVS)
+		pm |= POSTEL_PARAM_RRVS;
+	if (x & POSTEL_SERVER_EXT_MTRK)
+		pm |= POSTEL_PARAM_MTRK;
+	return pm;
+}
+
+static uint32_t esmtp_options(const srv *s)
+{
+	uint32_t o = 0;
+	if (s->ext & POSTEL_SERVER_EXT_SMTPUTF8)
+		o |= POSTEL_CMD_OPT_SMTPUTF8;
+	if (s->extra_n)
+		o |= POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS;
+	return o;
+}
+
+/* Set the parser up for the session's state (EHLO, TLS); called where
+ * either changes. The parser is initialised once (init); its config may
+ * change between lines (command.h), so only the two words that depend on
+ * the state are set. */
+static void parser_update(srv *s)
+{
+	int esmtp = s->ss.helo_kind == 2;
+	s->parser.config.params = esmtp ? s->params[s->ss.tls] : 0;
+	s->parser.config.options = esmtp ? s->options : 0;
+}
+
+/* Length of the parameters after a keyword (with the leading space). */
+static size_t kw_param_len(const srv *s, unsigned kp)
+{
+	char b[20];
+	size_t n = 0;
+	switch (kp) {
+	case KP_SIZE:
+		if (s->max_size)
+			n = 1 + (size_t)(b + 20 - u64_digits(b, s->max_size));
+		break;
+	case KP_AUTH:
+		n = 1 + (size_t)s->mechs_n;
+		break;
+	case KP_LIMITS:
+		n = 9 + (size_t)s->rcptmax_n;
+		if (s->max_tx)
+			n += 9 + (size_t)(b + 20 - u64_digits(b, s->max_tx));
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+/* Length of the EHLO lines of the keywords in `m` (bit i: keywords[i]). */
+static size_t kw_size(const srv *s, uint32_t m)
+{
+	size_t n = 0;
+	for (; m; m &= m - 1) {
+		const struct keyword *k = &keywords[postel__ctz32(m)];
+		n += k->len;
+		if (k->param)
+			n += kw_param_len(s, k->param);
+	}
+	return n;
+}
+
+/* Length of the EHLO/LHLO reply put_ehlo() writes with no greeting text
+ * (the text adds its length and a space), without and under TLS (the
+ * keyword sets differ by a few); computed at init. */
+static void ehlo_size(const srv *s, size_t n[2])
+{
+	n[0] = 4 + (size_t)s->host_n + 2 + kw_size(s, s->kw[0]);
+	for (size_t i = 0; i < s->extra_n; i++)
+		n[0] += 4 + strlen(s->extra[i]) + 2;
+	n[1] = n[0] + kw_size(s, s->kw[1] & ~s->kw[0]) -
+	       kw_size(s, s->kw[0] & ~s->kw[1]);
+}
+
+static unsigned char *put_u64(unsigned char *q, uint64_t v)
+{
+	char b[20];
+	char *d = u64_digits(b, v);
+	size_t n = (size_t)(b + 20 - d);
+	memcpy(q, d, n);
+	return q + n;
 }
 
 /* The EHLO/LHLO reply (RFC 5321 §4.1.1.1 ehlo-ok-rsp): greeting line,
  * then one line per offered extension. `text` is the application's
- * greeting text (may be empty). */
-static void fmt_ehlo(const srv *s, ob *o, int tls, const char *text,
-		     size_t tn)
+ * greeting text (may be empty). The caller checked that
+ * ehlo_size() + tn + 1 octets are free at `out`; returns the length. */
+static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
+		       const char *text, size_t tn)
 {
-	uint32_t x = offered(s, tls);
-	unsigned nkw = 0;
-	for (uint32_t b = x & ((1u << (sizeof keywords / sizeof *keywords)) - 1);
-	     b; b &= b - 1)
-		nkw++;
-	size_t total = nkw + s->extra_n;
-
+	unsigned char *q = out, *last = out;
 	/* "250-" Domain [ SP ehlo-greet ] */
-	ob_code(o, 250, total ? '-' : ' ');
-	ob_put(o, s->host, s->host_n);
+	memcpy(q, "250-", 4);
+	memcpy(q + 4, s->host, s->host_n);
+	q += 4 + s->host_n;
 	if (tn) {
-		ob_put(o, " ", 1);
-		ob_put(o, text, tn);
+		*q++ = ' ';
+		memcpy(q, text, tn);
+		q += tn;
 	}
-	ob_put(o, "\r\n", 2);
-	size_t line = 0;
-	for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) {
-		const struct keyword *k = &keywords[i];
-		if (!(x & k->bit))
+	*q++ = '\r';
+	*q++ = '\n';
+	/* keywords with parameters after them end a copy */
+	uint32_t pm = KW_BIT(AUTH) |
+		      KW_BIT(LIMITS) |
+		      (s->max_size ? KW_BIT(SIZE) : 0);
+	for (uint32_t m = s->kw[tls]; m;) {
+		/* the run of offered keywords from the lowest one, up to the
+		 * first with parameters */
+		unsigned i = postel__ctz32(m);
+		uint32_t run = m & ~(m + (m & (0u - m)));
+		uint32_t p = run & pm;
+		if (p)
+			run &= (p & (0u - p)) * 2u - 1u;
+		m &= ~run;
+		const struct keyword *a = &keywords[i];
+		const struct keyword *z = a + postel__ctz32(~(run >> i)) - 1;
+		size_t n = (size_t)(z->off + z->len - a->off);
+		memcpy(q, kw_pool + a->off, n);
+		last = q + (z->off - a->off);
+		q += n;
+		if (!p)
 			continue;
-		/* "250-KEYWORD" in one copy; the last line gets "250 " */
-		ob_put(o, k->line, k->len + 4u);
-		if (++line == total && o->n <= o->cap)
-			o->p[o->n - k->len - 1] = ' ';
-		if (k->bit == POSTEL_SERVER_EXT_SIZE && s->max_size) {
-			ob_put(o, " ", 1);
-			ob_u64(o, s->max_size);
-		} else if (k->bit == POSTEL_SERVER_EXT_AUTH) {
-			ob_put(o, " ", 1);
-			ob_put(o, s->mechs, s->mechs_n);
-		} else if (k->bit == POSTEL_SERVER_EXT_LIMITS) {
+		q -= 2; /* the parameters go before the CRLF */
+		if (z->param == KP_SIZE) {
+			*q++ = ' ';
+			q = put_u64(q, s->max_size);
+		} else if (z->param == KP_AUTH) {
+			*q++ = ' ';
+			memcpy(q, s->mechs, s->mechs_n);
+			q += s->mechs_n;
+		} else {
 			/* RFC 9422 limit-name=value pairs */
-			ob_put(o, " RCPTMAX=", 9);
-			ob_u64(o, s->max_rcpt);
+			memcpy(q, " RCPTMAX=", 9);
+			memcpy(q + 9, s->rcptmax, s->rcptmax_n);
+			q += 9 + s->rcptmax_n;
 			if (s->max_tx) {
-				ob_put(o, " MAILMAX=", 9);
-				ob_u64(o, s->max_tx);
+				memcpy(q, " MAILMAX=", 9);
+				q = put_u64(q + 9, s->max_tx);
 			}
 		}
-		ob_put(o, "\r\n", 2);
+		*q++ = '\r';
+		*q++ = '\n';
 	}
 	for (size_t i = 0; i < s->extra_n; i++) {
-		ob_code(o, 250, ++line < total ? '-' : ' ');
-		ob_str(o, s->extra[i]);
-		ob_put(o, "\r\n", 2);
+		size_t en = strlen(s->extra[i]);
+		last = q;
+		memcpy(q, "250-", 4);
+		memcpy(q + 4, s->extra[i], en);
+		q += 4 + en;
+		*q++ = '\r';
+		*q++ = '\n';
 	}
+	last[3] = ' '; /* the last line: "250 " */
+	return (size_t)(q - out);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -616,11 +775,12 @@ static uint32_t cap32(uint32_t v, uint32_t dflt, size_t cap)
 static void session_start(srv *s)
 {
 	memset(&s->ss, 0, sizeof s->ss);
-	s->parser_key = 0;
+	postel_command_parser_reset(&s->parser);
 	s->ss.phase = P_CONNECT;
 	s->ss.tls = (s->flags & POSTEL_SERVER_TLS) != 0;
 	s->ipos = s->iend = 0;
 	s->opos = s->oend = 0;
+	parser_update(s);
 }
 
 postel_status postel_server_init(postel_server *ps,
@@ -630,7 +790,7 @@ postel_status postel_server_init(postel_server *ps,
 	if (!ps)
 		return POSTEL_E_ARGUMENT;
 	srv *s = S(ps);
-	memset(s, 0, sizeof *s);
+	memset(s, 0, offsetof(srv, dec));
 	s->ss.phase = P_CLOSED;
 	s->ss.err = POSTEL_E_ARGUMENT;
 	if (!c || !inbuf || !outbuf || incap < POSTEL_SERVER_MIN_INBUF ||
@@ -675,6 +835,11 @@ postel_status postel_server_init(postel_server *ps,
 	s->lenient = c->lenient;
 	s->max_size = c->max_size;
 	s->max_rcpt = c->max_recipients ? c->max_recipients : 100;
+	{
+		char b[20], *d = u64_digits(b, s->max_rcpt);
+		s->rcptmax_n = (uint8_t)(b + 20 - d);
+		memcpy(s->rcptmax, d, s->rcptmax_n);
+	}
 	s->max_tx = c->max_transactions;
 	s->max_errors = c->max_errors ? c->max_errors : 20;
 	s->max_data_line = c->max_data_line;
@@ -696,17 +861,35 @@ postel_status postel_server_init(postel_server *ps,
 	/* The longest EHLO reply this config produces must fit (before or
 	 * after TLS); it is the output room kept before every command. */
 	size_t need = RESERVE_MIN;
+	size_t n[2];
+	offered_keywords(s);
+	ehlo_size(s, n);
 	for (int tls = 0; tls < 2; tls++) {
-		ob o = {NULL, 0, 0};
-		fmt_ehlo(s, &o, tls, NULL, 0);
-		if (o.n > need)
-			need = o.n;
+		s->ehlo_n[tls] =
+			(uint16_t)(n[tls] < UINT16_MAX ? n[tls] : UINT16_MAX);
+		if (n[tls] > need)
+			need = n[tls];
 	}
 	if (need > outcap || need > UINT16_MAX) {
 		s->ss.err = POSTEL_E_LIMIT;
+		s->host = NULL; /* unusable: reset() refuses it too */
 		return POSTEL_E_LIMIT;
 	}
 	s->reserve = (uint16_t)need;
+
+	postel_command_config cc;
+	postel_command_config_default(&cc);
+	cc.lenient = s->lenient;
+	cc.options = 0;
+	cc.params = 0;
+	cc.max_line = s->lim_line;
+	cc.max_mail_line = s->lim_mail;
+	cc.max_rcpt_line = s->lim_rcpt;
+	cc.max_auth_line = s->lim_auth;
+	postel_command_parser_init(&s->parser, &cc);
+	s->params[0] = esmtp_params(s, 0);
+	s->params[1] = esmtp_params(s, 1);
+	s->options = esmtp_options(s);
 	session_start(s);
 	return POSTEL_OK;
 }
@@ -743,24 +926,26 @@ unsigned postel_server_state(const postel_server *ps)
 {
 	const srv *s = CS(ps);
 	const session *ss = &s->ss;
-	int out = out_pending(s);
+	unsigned out = out_pending(s) ? POSTEL_WRITE : 0;
 	if (ss->phase == P_CLOSED || ss->closing)
 		return out && s->host ? POSTEL_WRITE : POSTEL_CLOSED;
-	unsigned st = 0;
-	int work = !ss->pend && can_work(s);
-	if (ss->pend || work)
-		st |= POSTEL_DECIDE;
-	/* batching (RFC 2920 §3.2 (2), (7)): no WRITE while there is work */
-	if (out && !work)
-		st |= POSTEL_WRITE;
-	if (ss->phase == P_TLS) {
-		if (!out)
-			st |= POSTEL_TLS;
-		return st;
+	if (ss->phase == P_TLS) /* the handshake waits for the output */
+		return (ss->pend ? POSTEL_DECIDE : 0) | out |
+		       (out ? 0 : POSTEL_TLS);
+	if (ss->pend)
+		return POSTEL_DECIDE | out;
+	/* DECIDE when there is work (can_work()); batching (RFC 2920 §3.2
+	 * (2), (7)): no WRITE while there is */
+	switch (ss->wait) {
+	case W_NONE:
+		return POSTEL_DECIDE;
+	case W_ROOM:
+		return out_room(s) >= s->reserve ? POSTEL_DECIDE : out;
+	case W_FLUSH:
+		return out ? POSTEL_WRITE : POSTEL_DECIDE;
+	default: /* W_INPUT */
+		return out | (s->iend < s->incap ? POSTEL_READ : 0);
 	}
-	if (!ss->pend && ss->wait == W_INPUT && s->iend < s->incap)
-		st |= POSTEL_READ;
-	return st;
 }
 
 unsigned char *postel_server_recv_buf(const postel_server *ps, size_t *len)
@@ -809,27 +994,29 @@ const unsigned char *postel_server_send_buf(const postel_server *ps,
 postel_status postel_server_send_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
+	session *ss = &s->ss;
 	if (len > (size_t)(s->oend - s->opos))
 		return POSTEL_E_ARGUMENT;
 	s->opos += (uint32_t)len;
-	if (s->ss.greet_left)
-		s->ss.greet_left -= len < s->ss.greet_left ? (uint32_t)len
-							   : s->ss.greet_left;
+	if (ss->greet_left)
+		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
+						       : ss->greet_left;
 	if (s->opos == s->oend) {
+		/* all sent: room is whole again, nothing waits for output */
 		s->opos = s->oend = 0;
-	} else if (s->opos > 0 && out_room(s) < s->reserve) {
+		if (ss->wait == W_ROOM || ss->wait == W_FLUSH)
+			ss->wait = W_NONE;
+		if (ss->closing)
+			ss->phase = P_CLOSED;
+		return POSTEL_OK;
+	}
+	if (s->opos > 0 && out_room(s) < s->reserve) {
 		memmove(s->out, s->out + s->opos, s->oend - s->opos);
 		s->oend -= s->opos;
 		s->opos = 0;
 	}
-	if (s->ss.wait == W_ROOM && out_room(s) >= s->reserve)
-		s->ss.wait = W_NONE;
-	if (s->ss.wait == W_FLUSH && !out_pending(s))
-		s->ss.wait = W_NONE;
-	if (s->ss.phase == P_CLOSED || s->ss.closing) {
-		if (!out_pending(s))
-			s->ss.phase = P_CLOSED;
-	}
+	if (ss->wait == W_ROOM && out_room(s) >= s->reserve)
+		ss->wait = W_NONE;
 	return POSTEL_OK;
 }
 
@@ -921,50 +1108,6 @@ static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 			return s->lim_auth;
 	}
 	return s->lim_line;
-}
-
-/* The parser configuration for the session now: only the parameters of
- * extensions offered and negotiated (EHLO) are recognized, so the parser
- * answers 555 for the others (RFC 5321 §4.1.1.11). */
-static void parser_config(const srv *s, postel_command_config *cc)
-{
-	uint32_t x = s->ext, pm = 0;
-	postel_command_config_default(cc);
-	cc->lenient = s->lenient;
-	cc->options = 0;
-	cc->max_line = s->lim_line;
-	cc->max_mail_line = s->lim_mail;
-	cc->max_rcpt_line = s->lim_rcpt;
-	cc->max_auth_line = s->lim_auth;
-	if (s->ss.helo_kind == 2) {
-		if (x & POSTEL_SERVER_EXT_SIZE)
-			pm |= POSTEL_PARAM_SIZE;
-		if (x & (POSTEL_SERVER_EXT_8BITMIME |
-			 POSTEL_SERVER_EXT_BINARYMIME))
-			pm |= POSTEL_PARAM_BODY;
-		if (x & POSTEL_SERVER_EXT_DSN)
-			pm |= POSTEL_PARAM_RET | POSTEL_PARAM_ENVID |
-			      POSTEL_PARAM_NOTIFY | POSTEL_PARAM_ORCPT;
-		if (auth_offered(s, s->ss.tls))
-			pm |= POSTEL_PARAM_AUTH;
-		if (x & POSTEL_SERVER_EXT_SMTPUTF8) {
-			pm |= POSTEL_PARAM_SMTPUTF8;
-			cc->options |= POSTEL_CMD_OPT_SMTPUTF8;
-		}
-		if ((x & POSTEL_SERVER_EXT_REQUIRETLS) && s->ss.tls)
-			pm |= POSTEL_PARAM_REQUIRETLS;
-		if (x & POSTEL_SERVER_EXT_MT_PRIORITY)
-			pm |= POSTEL_PARAM_MT_PRIORITY;
-		if (x & POSTEL_SERVER_EXT_DELIVERBY)
-			pm |= POSTEL_PARAM_BY;
-		if (x & POSTEL_SERVER_EXT_RRVS)
-			pm |= POSTEL_PARAM_RRVS;
-		if (x & POSTEL_SERVER_EXT_MTRK)
-			pm |= POSTEL_PARAM_MTRK;
-		if (s->extra_n)
-			cc->options |= POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS;
-	}
-	cc->params = pm;
 }
 
 /* Reply texts the engine uses more than once. */
@@ -1579,15 +1722,6 @@ static int do_line(srv *s, postel_server_event *ev)
 		le--;
 	ev->line = postel__span(line, le);
 
-	/* what the parser accepts depends on EHLO and TLS: configure it
-	 * again only when they change */
-	uint8_t key = (uint8_t)(4 | (ss->helo_kind == 2) | ss->tls << 1);
-	if (s->parser_key != key) {
-		postel_command_config cc;
-		parser_config(s, &cc);
-		postel_command_parser_init(&s->parser, &cc);
-		s->parser_key = key;
-	}
 	size_t used = 0;
 
 	if (ss->phase == P_SASL) {
@@ -1870,6 +2004,11 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 	if (!ps || !ev)
 		return 0;
 	srv *s = S(ps);
+	/* nothing to do (an answer, output or input is awaited): return
+	 * before any work is set up */
+	if (s->ss.pend || s->ss.closing ||
+	    (s->ss.wait != W_NONE && !can_work(s)))
+		return 0;
 	POSTEL__ENTER(s->ss.in_call);
 	int r = step(s, ev);
 	POSTEL__LEAVE(s->ss.in_call);
@@ -1886,9 +2025,12 @@ typedef struct defaults {
 	unsigned no_code;
 	const char *no_enh, *no_text;
 	uint8_t ok_en, ok_tn, no_en, no_tn;
-	/* the whole default lines, with and without the enhanced code */
-	const char *ok_line[2], *no_line[2];
-	uint8_t ok_ln[2], no_ln[2];
+	/* the whole default lines [accept, reject][without, with the
+	 * enhanced code], and whether the enhanced form is the one sent
+	 * when ENHANCEDSTATUSCODES is on (not for 3xx: RFC 2034 §4) */
+	const char *line[2][2];
+	uint8_t ln[2][2];
+	uint8_t enh_form[2];
 } defaults;
 
 /* Literal strings with their lengths (NULL enhanced codes: length 0). */
@@ -1905,10 +2047,11 @@ typedef struct defaults {
 	 sizeof(ot) - 1,                                                       \
 	 sizeof(ne "") - 1,                                                    \
 	 sizeof(nt) - 1,                                                       \
-	 {D_LINE(oc, ot), D_LINE_ENH(oc, oe, ot)},                             \
-	 {D_LINE(nc, nt), D_LINE_ENH(nc, ne, nt)},                             \
-	 {sizeof(D_LINE(oc, ot)) - 1, sizeof(D_LINE_ENH(oc, oe, ot)) - 1},     \
-	 {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}}
+	 {{D_LINE(oc, ot), D_LINE_ENH(oc, oe, ot)},                            \
+	  {D_LINE(nc, nt), D_LINE_ENH(nc, ne, nt)}},                           \
+	 {{sizeof(D_LINE(oc, ot)) - 1, sizeof(D_LINE_ENH(oc, oe, ot)) - 1},    \
+	  {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}},   \
+	 {sizeof(oe "") > 1 && oc / 100 != 3, sizeof(ne "") > 1 && nc / 100 != 3}}
 
 static const defaults dflt[] = {
 	/* RFC 5321 §3.1, §4.2.3 (the hostname is put first) */
@@ -2069,6 +2212,7 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 			ss->helo_kind = 0;
 			ss->helo_n = 0;
 		}
+		parser_update(s);
 		break;
 	case POSTEL_SERVER_EV_MAIL:
 		if (ok) {
@@ -2144,6 +2288,89 @@ static postel_status answered_with(srv *s, postel_server_event_type t,
 	return POSTEL_OK;
 }
 
+/* Events whose default replies are fixed lines (the greeting and HELO
+ * replies carry the hostname, the chunk reply its size). */
+#define STATIC_DEFAULTS                                                        \
+	(~0u & ~(1u << POSTEL_SERVER_EV_CONNECT | 1u << POSTEL_SERVER_EV_HELO |  \
+		 1u << POSTEL_SERVER_EV_CHUNK))
+
+/* Write the reply to the pending decision `t` (code, enhanced code and
+ * text already checked; `multi`: the text has several lines) and apply
+ * it. */
+static postel_status emit(srv *s, postel_server_event_type t, unsigned code,
+			  const char *enh, size_t en, const char *text,
+			  size_t tn, int multi)
+{
+	session *ss = &s->ss;
+	int neg = code >= 400;
+	int helo = t == POSTEL_SERVER_EV_HELO;
+	unsigned fl = 0;
+	if (t == POSTEL_SERVER_EV_CONNECT || helo)
+		fl |= R_NOENH; /* RFC 2034 §3 (4) */
+	if (t == POSTEL_SERVER_EV_CONNECT || code == 421 || (helo && !neg))
+		fl |= R_HOST; /* RFC 5321 §4.3.1: greeting-type replies; the
+			       * HELO reply's Domain (§4.1.1.1) */
+	uint32_t at = s->oend;
+	if (helo && !neg && ss->pend_esmtp) {
+		if (s->ehlo_n[ss->tls] + tn + 1 > out_room(s))
+			return POSTEL_E_LIMIT;
+		size_t n = put_ehlo(s, s->out + s->oend, ss->tls, text, tn);
+		assert(n == s->ehlo_n[ss->tls] + (tn ? tn + 1 : 0));
+		s->oend += (uint32_t)n;
+	} else if (!multi) {
+		if (!put_line(s, code, enh, en, text, tn, fl))
+			return POSTEL_E_LIMIT;
+	} else {
+		ob o = ob_out(s);
+		fmt_reply(s, &o, code, enh, text, tn, fl);
+		if (!ob_commit(s, &o))
+			return POSTEL_E_LIMIT;
+	}
+	if (t == POSTEL_SERVER_EV_CONNECT)
+		ss->greet_left = s->oend - at;
+	if (helo && !neg) {
+		/* copy the client's name (RFC 5321 §4.4 From-domain) */
+		size_t an = ss->pend_len < sizeof s->helo ? ss->pend_len
+							   : sizeof s->helo;
+		memcpy(s->helo, s->in + ss->pend_off, an);
+		ss->helo_n = (uint8_t)an;
+	}
+	return answered_with(s, t, code);
+}
+
+static postel_status answer(srv *s, unsigned code, const char *enh,
+			    const char *text, int negative);
+
+/* The default reply of the pending decision (accept, or reject with code
+ * 0): a static line when it is one; the greeting and HELO replies are
+ * put together here without the checks an application's reply needs. */
+static postel_status answer_default(srv *s, int negative)
+{
+	unsigned t = s->ss.pend;
+	if (!(STATIC_DEFAULTS >> t & 1) || !t) {
+		if (negative || !t || t == POSTEL_SERVER_EV_CHUNK)
+			return answer(s, 0, NULL, NULL, negative);
+		if (t == POSTEL_SERVER_EV_HELO)
+			return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0,
+				    0);
+		/* RFC 5321 §4.2, RFC 2033 §4.1 */
+		if (s->flags & POSTEL_SERVER_LMTP)
+			return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0,
+				    "LMTP", 4, 0);
+		return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0, "ESMTP", 5,
+			    0);
+	}
+	const defaults *d = &dflt[t];
+	int ue = enh_on(s) & d->enh_form[negative];
+	size_t ln = d->ln[negative][ue];
+	if (ln > out_room(s))
+		return POSTEL_E_LIMIT;
+	memcpy(s->out + s->oend, d->line[negative][ue], ln);
+	s->oend += (uint32_t)ln;
+	return answered_with(s, (postel_server_event_type)t,
+			     negative ? d->no_code : d->ok_code);
+}
+
 static postel_status answer(srv *s, unsigned code, const char *enh,
 			    const char *text, int negative)
 {
@@ -2152,20 +2379,8 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		return POSTEL_E_STATE;
 	postel_server_event_type t = (postel_server_event_type)ss->pend;
 	const defaults *d = &dflt[t];
-	if (code == 0 && !enh && !text && t != POSTEL_SERVER_EV_CONNECT &&
-	    t != POSTEL_SERVER_EV_HELO && t != POSTEL_SERVER_EV_CHUNK) {
-		/* the default reply: a static line, nothing to check */
-		code = negative ? d->no_code : d->ok_code;
-		int ue = enh_on(s) && (negative ? d->no_en : d->ok_en) &&
-			 code / 100 != 3;
-		const char *line = negative ? d->no_line[ue] : d->ok_line[ue];
-		size_t ln = negative ? d->no_ln[ue] : d->ok_ln[ue];
-		if (ln > out_room(s))
-			return POSTEL_E_LIMIT;
-		memcpy(s->out + s->oend, line, ln);
-		s->oend += (uint32_t)ln;
-		return answered_with(s, t, code);
-	}
+	if (code == 0 && !enh && !text && (STATIC_DEFAULTS >> t & 1))
+		return answer_default(s, negative);
 	if (negative) {
 		if (code == 0)
 			code = d->no_code;
@@ -2193,9 +2408,11 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 			      : code >= 400 ? "4.0.0"
 					    : "2.0.0";
 	}
-	if (enh && !enh[0])
-		enh = NULL;
+	size_t en = strlen(enh);
+	char num[48];
+	size_t tn;
 	if (dflt_text) {
+		/* the engine's texts: one line each, valid by construction */
 		text = neg ? (code == d->no_code ? d->no_text : "Error")
 			   : d->ok_text;
 		if (t == POSTEL_SERVER_EV_CONNECT && code == 521)
@@ -2206,64 +2423,35 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		if (t == POSTEL_SERVER_EV_CONNECT && !neg &&
 		    (s->flags & POSTEL_SERVER_LMTP))
 			text = "LMTP"; /* RFC 2033 §4.1 */
-	}
-	size_t tn = strlen(text);
-	int helo = t == POSTEL_SERVER_EV_HELO;
-	int host = t == POSTEL_SERVER_EV_CONNECT || code == 421;
-	size_t prefix = 4 + (enh ? strlen(enh) + 1 : 0) +
-			(host ? s->host_n + 1u : 0);
-	if (!valid_text(text, tn, prefix, !helo && !host))
-		return POSTEL_E_ARGUMENT;
-	unsigned fl = 0;
-	if (t == POSTEL_SERVER_EV_CONNECT || helo)
-		fl |= R_NOENH; /* RFC 2034 §3 (4) */
-	if (host)
-		fl |= R_HOST; /* RFC 5321 §4.3.1: greeting-type replies */
-	ob o = ob_out(s);
-	if (helo && !neg && ss->pend_esmtp) {
-		fmt_ehlo(s, &o, ss->tls, text, tn);
-	} else if (t == POSTEL_SERVER_EV_CHUNK && !neg && dflt_text) {
-		/* RFC 3030 §4 example: "250 <n> octets received" */
-		ob_code(&o, 250, ' ');
-		if (enh_on(s)) {
-			ob_str(&o, enh);
-			ob_put(&o, " ", 1);
+		tn = strlen(text);
+		if (t == POSTEL_SERVER_EV_CHUNK && !neg) {
+			/* RFC 3030 §4 example: "250 <n> octets received" */
+			char b[20], *dg = u64_digits(b, ss->chunk);
+			size_t dn = (size_t)(b + 20 - dg);
+			memcpy(num, dg, dn);
+			num[dn] = ' ';
+			memcpy(num + dn + 1, text, tn);
+			text = num;
+			tn += dn + 1;
 		}
-		ob_u64(&o, ss->chunk);
-		ob_put(&o, " ", 1);
-		ob_str(&o, text);
-		ob_put(&o, "\r\n", 2);
-	} else if (helo && !neg) {
-		/* RFC 5321 §4.1.1.1: "250" SP Domain [ SP text ] */
-		ob_code(&o, 250, ' ');
-		ob_put(&o, s->host, s->host_n);
-		if (tn) {
-			ob_put(&o, " ", 1);
-			ob_put(&o, text, tn);
-		}
-		ob_put(&o, "\r\n", 2);
 	} else {
-		fmt_reply(s, &o, code, enh, text, tn, fl);
+		int helo = t == POSTEL_SERVER_EV_HELO;
+		int host = t == POSTEL_SERVER_EV_CONNECT || code == 421;
+		tn = strlen(text);
+		size_t prefix = 4 + (en ? en + 1 : 0) +
+				(host ? s->host_n + 1u : 0);
+		if (!valid_text(text, tn, prefix, !helo && !host))
+			return POSTEL_E_ARGUMENT;
 	}
-	if (!ob_commit(s, &o))
-		return POSTEL_E_LIMIT;
-	if (t == POSTEL_SERVER_EV_CONNECT)
-		ss->greet_left = (uint32_t)o.n;
-	if (helo && !neg) {
-		/* copy the client's name (RFC 5321 §4.4 From-domain) */
-		size_t an = ss->pend_len < sizeof s->helo ? ss->pend_len
-							   : sizeof s->helo;
-		memcpy(s->helo, s->in + ss->pend_off, an);
-		ss->helo_n = (uint8_t)an;
-	}
-	return answered_with(s, t, code);
+	return emit(s, t, code, enh, en, text, tn,
+		    !dflt_text && memchr(text, '\n', tn));
 }
 
 postel_status postel_server_accept(postel_server *ps)
 {
 	if (!ps)
 		return POSTEL_E_ARGUMENT;
-	return answer(S(ps), 0, NULL, NULL, 0);
+	return answer_default(S(ps), 0);
 }
 
 postel_status postel_server_reject(postel_server *ps, unsigned code,
@@ -2371,6 +2559,7 @@ postel_status postel_server_tls_started(postel_server *ps)
 	ss->helo_n = 0;
 	ss->authed = 0;
 	ss->tls = 1;
+	parser_update(s);
 	ss->discarding = 0;
 	ss->scan = 0;
 	ss->inject_n = 0;

@@ -786,6 +786,17 @@ static void greet(eng *e)
 	ck_assert_str_eq(take(e), "220 " HOST " ESMTP\r\n");
 }
 
+/* Greet, send `line` (an EHLO) and accept it; returns the EHLO reply. */
+static const char *ehlo(eng *e, const char *line)
+{
+	postel_server_event ev;
+	greet(e);
+	put(e, line);
+	expect_ev(e, &ev, POSTEL_SERVER_EV_HELO);
+	answer_ok(postel_server_accept(&e->s));
+	return take(e);
+}
+
 START_TEST(size_limit)
 {
 	ck_assert_uint_le(sizeof(postel_server), 1024);
@@ -847,9 +858,64 @@ START_TEST(init_errors)
 	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out, 1500),
 			 POSTEL_E_LIMIT);
 	ck_assert_uint_eq(postel_server_state(&s), POSTEL_CLOSED);
+	ck_assert_int_eq(postel_server_reset(&s), POSTEL_E_ARGUMENT);
 	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_OK);
+}
+END_TEST
+
+/* The EHLO reply with every keyword and parameter kind; the output room
+ * init asks for is exactly its length (RFC 5321 §4.1.1.1). */
+START_TEST(ehlo_reply)
+{
+	static const char *const extra[] = {"XCLIENT NAME ADDR", "XFOO"};
+	static const char want[] =
+		"250-" HOST " hi\r\n"
+		"250-PIPELINING\r\n250-SIZE 10240000\r\n250-ETRN\r\n"
+		"250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n"
+		"250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n"
+		"250-BINARYMIME\r\n250-CHUNKING\r\n250-DSN\r\n"
+		"250-SMTPUTF8\r\n250-LIMITS RCPTMAX=100 MAILMAX=7\r\n"
+		"250-MT-PRIORITY\r\n250-DELIVERBY\r\n250-RRVS\r\n"
+		"250-MTRK\r\n250-EXPN\r\n250-HELP\r\n"
+		"250-XCLIENT NAME ADDR\r\n250 XFOO\r\n";
+	static char pad[401];
+	static const char *extra2[4];
+	eng e;
+	postel_server_config c;
+	postel_server_event ev;
+	cfg_default(&c);
+	c.extensions = 0x7ffffu; /* every extension */
+	c.auth_mechanisms = "PLAIN LOGIN";
+	c.max_size = 10240000;
+	c.max_transactions = 7;
+	c.extra = extra;
+	c.extra_n = 2;
+	eng_init(&e, &c);
+	greet(&e);
+	put(&e, "EHLO c.example\r\n");
+	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
+	answer_ok(postel_server_reply(&e.s, 250, NULL, "hi"));
+	ck_assert_str_eq(take(&e), want);
+
+	/* a reply over the 1024-octet minimum: init wants its length */
+	memset(pad, 'P', 400); /* extra lines are at most 500 octets */
+	extra2[0] = extra[0];
+	extra2[1] = extra[1];
+	extra2[2] = pad;
+	extra2[3] = pad;
+	c.extra = extra2;
+	c.extra_n = 4;
+	size_t n = sizeof want - 1 - 3 /* " hi" */ + 2 * (4 + 400 + 2);
+	/* under TLS, REQUIRETLS replaces STARTTLS: two octets more */
+	ck_assert_int_eq(postel_server_init(&e.s, &c, e.in, sizeof e.in, e.out,
+					    n + 1),
+			 POSTEL_E_LIMIT);
+	ck_assert_int_eq(postel_server_init(&e.s, &c, e.in, sizeof e.in, e.out,
+					    n + 2),
+			 POSTEL_OK);
+	ck_assert_uint_eq(strlen(ehlo(&e, "EHLO c.example\r\n")), n);
 }
 END_TEST
 
@@ -903,11 +969,7 @@ START_TEST(flush_points)
 	postel_server_event ev;
 	cfg_default(&c);
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	take(&e);
+	ehlo(&e, "EHLO c\r\n");
 	put(&e, "NOOP\r\nNOOP\r\nRSET\r\n");
 	ck_assert_int_eq(postel_server_next(&e.s, &ev), 0);
 	ck_assert_uint_eq(postel_server_state(&e.s), POSTEL_WRITE);
@@ -930,11 +992,7 @@ START_TEST(async_decisions)
 	postel_server_event ev;
 	cfg_default(&c);
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	take(&e);
+	ehlo(&e, "EHLO c\r\n");
 	put(&e, "MAIL FROM:<a@b>\r\n");
 	expect_ev(&e, &ev, POSTEL_SERVER_EV_MAIL);
 	/* pending: no event, no READ; more input may still be taken */
@@ -1026,11 +1084,8 @@ START_TEST(auth_exchange)
 	c.extensions |= POSTEL_SERVER_EXT_AUTH;
 	c.auth_mechanisms = "PLAIN CRAM-MD5";
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	ck_assert_ptr_nonnull(strstr(take(&e), "250-AUTH PLAIN CRAM-MD5\r\n"));
+	ck_assert_ptr_nonnull(
+		strstr(ehlo(&e, "EHLO c\r\n"), "250-AUTH PLAIN CRAM-MD5\r\n"));
 	put(&e, "AUTH CRAM-MD5\r\n");
 	expect_ev(&e, &ev, POSTEL_SERVER_EV_AUTH);
 	ck_assert_uint_eq(ev.index, 0);
@@ -1099,11 +1154,7 @@ START_TEST(starttls_injection)
 	c.flags |= POSTEL_SERVER_AUTH_TLS_ONLY;
 	c.auth_mechanisms = "PLAIN";
 	eng_init(&e, &c);
-	greet(&e);
-	put(&e, "EHLO c\r\n");
-	expect_ev(&e, &ev, POSTEL_SERVER_EV_HELO);
-	postel_server_accept(&e.s);
-	const char *r = take(&e);
+	const char *r = ehlo(&e, "EHLO c\r\n");
 	ck_assert_ptr_nonnull(strstr(r, "250-STARTTLS\r\n"));
 	ck_assert_ptr_null(strstr(r, "AUTH"));
 	ck_assert_ptr_null(strstr(r, "REQUIRETLS"));
@@ -1522,6 +1573,7 @@ Suite *suite_server(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, size_limit);
 	tcase_add_test(tc, init_errors);
+	tcase_add_test(tc, ehlo_reply);
 	tcase_add_test(tc, batching);
 	tcase_add_test(tc, flush_points);
 	tcase_add_test(tc, async_decisions);
