@@ -217,7 +217,7 @@ notify_el = "NEVER"i %{ P->val_ |= POSTEL_NOTIFY_NEVER; }
 	  | "FAILURE"i %{ P->val_ |= POSTEL_NOTIFY_FAILURE; }
 	  | "DELAY"i %{ P->val_ |= POSTEL_NOTIFY_DELAY; };
 notify_v = notify_el ( "," notify_el )*;
-orcpt_v = atom_ascii ";" >{ MS(S_ORCPT_ADDR); } xtext_f;
+orcpt_v = atom_ascii ";" >{ MS(S_SEMI); } xtext_f;
 mtpri_v = "-"? [1-9] | "0";
 by_v = [+\-]? digit{1,9} ";" [NnRr] [Tt]?;
 holdfor_v = [1-9] digit{0,8};
@@ -577,13 +577,6 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 			i++;
 #endif
 		set &= set - 1;
-		/* a repeated parameter (itself a violation) can leave a slot
-		 * with the start of one value and the end of another: such a
-		 * span is dropped, never handed out outside the line */
-		if (P->me_[i] < P->ms_[i] || P->me_[i] > C->line.n) {
-			sp[i] = postel__span(NULL, 0);
-			continue;
-		}
 		sp[i].p = buf + P->ms_[i];
 		sp[i].n = P->me_[i] - P->ms_[i];
 	}
@@ -933,7 +926,7 @@ static void param_end(postel_command_parser *P, postel_command *C,
 			}
 			break;
 		case K_ORCPT: {
-			uint32_t semi = P->ms_[S_ORCPT_ADDR];
+			uint32_t semi = P->ms_[S_SEMI];
 			set_span(P, S_ORCPT_TYPE, vs, semi);
 			set_span(P, S_ORCPT_ADDR, semi + 1, ve);
 			break;

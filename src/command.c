@@ -418,3 +418,6 @@ SLOT_AT(S_RRVS, rrvs)
 SLOT_AT(S_MTRK, mtrk)
 SLOT_AT(S_MECH, mechanism)
 SLOT_AT(S_IR, initial_response)
+_Static_assert(S_NSLOT_ <= sizeof((postel_command_parser *)0)->ms_ /
+				  sizeof(uint32_t),
+	       "more span slots than parser marks");

@@ -20,6 +20,9 @@ enum {
 	S_NSPAN_,        /* slots above are materialized into the command */
 	S_VAL = S_NSPAN_, /* value of the parameter being scanned */
 	S_PARAMS,        /* start of the first parameter */
+	S_SEMI,          /* ORCPT= value: its ";" (the value's own mark, so
+			  * a repeated ORCPT never touches the slots of the
+			  * one already decoded) */
 	S_NSLOT_
 };
 
