@@ -35,9 +35,16 @@ static void param_end(postel_command_parser *P, postel_command *C,
 static void path_close(postel_command_parser *P, postel_command *C,
 		       const unsigned char *base, uint32_t end);
 
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Octet classes for the skip actions. */
-enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4 };
+enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4, CL_DIGIT = 8 };
 #define CL_A (CL_ALNUM | CL_ATEXT | CL_XCHAR)
+#define CL_D (CL_A | CL_DIGIT)
 #define CL_P (CL_ATEXT | CL_XCHAR)
 static const uint8_t cls[256] = {
 	/* RFC 5322 atext punctuation: ! # $ % & ' * + - / = ? ^ _ ` { | } ~
@@ -46,8 +53,8 @@ static const uint8_t cls[256] = {
 	['%'] = CL_P, ['&'] = CL_P, ['\''] = CL_P, ['('] = CL_XCHAR,
 	[')'] = CL_XCHAR, ['*'] = CL_P, ['+'] = CL_ATEXT, [','] = CL_XCHAR,
 	['-'] = CL_P, ['.'] = CL_XCHAR, ['/'] = CL_P,
-	['0'] = CL_A, ['1'] = CL_A, ['2'] = CL_A, ['3'] = CL_A, ['4'] = CL_A,
-	['5'] = CL_A, ['6'] = CL_A, ['7'] = CL_A, ['8'] = CL_A, ['9'] = CL_A,
+	['0'] = CL_D, ['1'] = CL_D, ['2'] = CL_D, ['3'] = CL_D, ['4'] = CL_D,
+	['5'] = CL_D, ['6'] = CL_D, ['7'] = CL_D, ['8'] = CL_D, ['9'] = CL_D,
 	[':'] = CL_XCHAR, [';'] = CL_XCHAR, ['<'] = CL_XCHAR, ['='] = CL_ATEXT,
 	['>'] = CL_XCHAR, ['?'] = CL_P, ['@'] = CL_XCHAR,
 	['A'] = CL_A, ['B'] = CL_A, ['C'] = CL_A, ['D'] = CL_A, ['E'] = CL_A,
@@ -77,45 +84,30 @@ static inline const unsigned char *skip_run(const unsigned char *p,
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
-/* 16 octets at a time while 16 are there (no read beyond pe); the mask of
- * octets in the class comes from range compares (signed compare after
- * flipping the top bit). */
-#define RANGE(x, lo, hi)                                                       \
-	_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)((lo) - 1 - 128))),\
-		      _mm_cmplt_epi8(x, _mm_set1_epi8((char)((hi) + 1 - 128))))
-#define EQ(x, c) _mm_cmpeq_epi8(x, _mm_set1_epi8((char)((c) ^ 0x80)))
+/* x + (128 - lo) < 128 - lo + n, as signed octets: lo <= x < lo + n. */
+#define RANGE(x, lo, n)                                                        \
+	_mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(128 - (lo)))),     \
+		       _mm_set1_epi8((char)(-128 + (n))))
+#define EQ(x, c) _mm_cmpeq_epi8(x, _mm_set1_epi8((char)(c)))
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
-static ALWAYS_INLINE unsigned class16(__m128i v, unsigned m)
+/*
+ * Mask of the octets of v in class m. A skip may stop early at any octet
+ * of its class (the scanner takes that octet and skips again), so atext
+ * is approximated by letters and digits: a cheap test that covers what
+ * addresses are made of.
+ */
+static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
 {
-	__m128i x = _mm_xor_si128(v, _mm_set1_epi8((char)0x80)), in;
-	if (m == CL_ALNUM) {
-		__m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
-		in = _mm_or_si128(RANGE(x, '0', '9'), RANGE(l, 'a', 'z'));
-	} else {
-		__m128i no = _mm_or_si128(EQ(x, '+'), EQ(x, '='));
-		if (m == CL_ATEXT) /* RFC 5322 atext: not these specials */
-			no = _mm_or_si128(
-				_mm_or_si128(
-					_mm_or_si128(EQ(x, '"'), EQ(x, '(')),
-					_mm_or_si128(EQ(x, ')'), EQ(x, ','))),
-				_mm_or_si128(
-					_mm_or_si128(
-						_mm_or_si128(EQ(x, '.'), EQ(x, ':')),
-						_mm_or_si128(EQ(x, ';'), EQ(x, '<'))),
-					_mm_or_si128(
-						_mm_or_si128(EQ(x, '>'), EQ(x, '@')),
-						_mm_or_si128(
-							_mm_or_si128(EQ(x, '['),
-								     EQ(x, '\\')),
-							EQ(x, ']')))));
-		in = _mm_andnot_si128(no, RANGE(x, 33, 126));
-	}
+	__m128i in;
+	if (m == CL_DIGIT)
+		in = RANGE(x, '0', 10);
+	else if (m == CL_XCHAR) /* 33-126 except "+" and "=" */
+		in = _mm_andnot_si128(_mm_or_si128(EQ(x, '+'), EQ(x, '=')),
+				      RANGE(x, 33, 94));
+	else /* CL_ALNUM, CL_ATEXT */
+		in = _mm_or_si128(RANGE(x, '0', 10),
+				  RANGE(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+					'a', 26));
 	return (unsigned)_mm_movemask_epi8(in);
 }
 
@@ -168,6 +160,7 @@ ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 action skip_alnum { p = SKIP(p + 1, pe, CL_ALNUM) - 1; }
 action skip_atext { p = SKIP(p + 1, pe, CL_ATEXT) - 1; }
 action skip_xchar { p = SKIP(p + 1, pe, CL_XCHAR) - 1; }
+action skip_digit { p = SKIP(p + 1, pe, CL_DIGIT) - 1; }
 
 label_f = let_dig_u ( "-"* ( alnum @skip_alnum | u8 ) )*;
 domain_f = label_f ( "." label_f )*;
@@ -205,7 +198,7 @@ colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 # outside it stops the scan: the line is refused with the parameter's
 # violation) ----
 xtext1 = ( xchar | hexchar )+;
-size_v = digit+;
+size_v = digit ( digit @skip_digit )*;
 body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
        | "8BITMIME"i %{ P->val_ = POSTEL_BODY_8BITMIME; }
        | "BINARYMIME"i %{ P->val_ = POSTEL_BODY_BINARYMIME; };
@@ -433,8 +426,9 @@ static void line_begin(postel_command_parser *P)
 	P->mode_ = M_SCAN;
 }
 
-/* Run a scanner over [p, pe); returns where it stopped. */
-static const unsigned char *scan_cmd(postel_command_parser *P,
+/* Run a scanner over [p, pe); returns where it stopped. scan_cmd has one
+ * call site: inlined, the whole line costs one function prologue. */
+static ALWAYS_INLINE const unsigned char *scan_cmd(postel_command_parser *P,
 				     postel_command *C,
 				     const unsigned char *base,
 				     const unsigned char *p,
@@ -483,9 +477,11 @@ enum { LINE_NEED, LINE_OK, LINE_BAD, LINE_LONG };
  * The limit is the verb's as soon as the verb is known (RFC 5321
  * §4.5.3.1.4, RFC 1869 §4.1.2, RFC 4954 §4); before, the plain one.
  */
-static int find_line(postel_command_parser *P, postel_command *C,
-		     const unsigned char *base, size_t len, size_t *line,
-		     size_t *consumed)
+static ALWAYS_INLINE int find_line(postel_command_parser *P,
+				   postel_command *C,
+				   const unsigned char *base, size_t len,
+				   size_t *line, size_t *consumed,
+				   const int sasl)
 {
 	const unsigned char *nl;
 	int r;
@@ -493,11 +489,11 @@ static int find_line(postel_command_parser *P, postel_command *C,
 	for (;;) {
 		size_t end = len < P->lim_ ? len : P->lim_;
 		if (P->mode_ == M_SCAN) {
-			if (P->off_ == 0 && end >= 4 && !P->sasl_)
+			if (!sasl && P->off_ == 0 && end >= 4)
 				verb_fast(P, C, base, end);
 			if (P->off_ < end) {
 				const unsigned char *q =
-					P->sasl_ ? scan_sasl(P, base + P->off_,
+					sasl ? scan_sasl(P, base + P->off_,
 							     base + end)
 						 : scan_cmd(P, C, base,
 							    base + P->off_,
@@ -524,7 +520,7 @@ static int find_line(postel_command_parser *P, postel_command *C,
 			P->off_ = (uint32_t)end;
 		}
 		/* no line end in the first off_ octets */
-		if (!P->sasl_)
+		if (!sasl)
 			P->lim_ = verb_limit(P, C->verb);
 		if (P->off_ < P->lim_) {
 			if (P->off_ < len)
@@ -542,7 +538,7 @@ static int find_line(postel_command_parser *P, postel_command *C,
 		return LINE_NEED;
 	}
 	/* a whole line, but longer than its verb allows */
-	if (!P->sasl_ && *line > verb_limit(P, C->verb)) {
+	if (!sasl && *line > verb_limit(P, C->verb)) {
 		*consumed = *line;
 		return LINE_LONG;
 	}
@@ -587,11 +583,28 @@ static void materialize(const postel_command_parser *P, postel_command *C,
 	}
 }
 
-/* Everything but the caller's fields and the typed values. */
-static void command_clear(postel_command *C)
+/* Everything but the caller's fields and the typed values. Once per line,
+ * so with straight 16-octet stores: as a loop or memset, compilers emit
+ * `rep stos`, which is slow to start. */
+static ALWAYS_INLINE void command_clear(postel_command *C)
 {
-	memset(&C->verb, 0,
-	       offsetof(postel_command, size) - offsetof(postel_command, verb));
+	enum { N = offsetof(postel_command, size) -
+		   offsetof(postel_command, verb) };
+	char *d = (char *)&C->verb;
+#if defined(__SSE2__)
+	const __m128i z = _mm_setzero_si128();
+#define Z16(k)                                                                 \
+	if ((k) + 16 <= N)                                                     \
+		_mm_storeu_si128((__m128i *)(void *)(d + (k)), z);
+#define Z64(k) Z16(k) Z16((k) + 16) Z16((k) + 32) Z16((k) + 48)
+	Z64(0) Z64(64) Z64(128) Z64(192) Z64(256) Z64(320)
+#undef Z64
+#undef Z16
+	_Static_assert(N <= 384, "command_clear: more stores needed");
+	memset(d + N / 16 * 16, 0, N % 16);
+#else
+	memset(d, 0, N);
+#endif
 }
 
 /* Checks on a line the scanner accepted: limits (RFC 5321 §4.5.3.1),
@@ -640,7 +653,7 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	if (P->mode_ == M_DISCARD)
 		r = discard(len, base, &line, consumed);
 	else
-		r = find_line(P, C, base, len, &line, consumed);
+		r = find_line(P, C, base, len, &line, consumed, 0);
 	if (r == LINE_NEED)
 		return POSTEL_NEED_MORE;
 	P->mode_ = M_IDLE;
@@ -692,7 +705,7 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 	if (P->mode_ == M_DISCARD)
 		r = discard(len, base, &line, consumed);
 	else
-		r = find_line(P, NULL, base, len, &line, consumed);
+		r = find_line(P, NULL, base, len, &line, consumed, 1);
 	if (r == LINE_NEED)
 		return POSTEL_NEED_MORE;
 	P->mode_ = M_IDLE;
