@@ -30,16 +30,19 @@
 	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
 	 P->zone_ = Z_VALUE)
 
-static void param_end(postel_command_parser *P, postel_command *C,
-		      const unsigned char *base);
-static void path_close(postel_command_parser *P, postel_command *C,
-		       const unsigned char *base, uint32_t end);
-
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define ALWAYS_INLINE inline
 #endif
+
+static ALWAYS_INLINE void param_value(postel_command_parser *P,
+				     postel_command *C,
+				     const unsigned char *base, const unsigned k);
+static void param_novalue(postel_command_parser *P, postel_command *C,
+			  unsigned k);
+static void path_close(postel_command_parser *P, postel_command *C,
+		       const unsigned char *base, uint32_t end);
 
 /* Octet classes for the skip actions. */
 enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4, CL_DIGIT = 8 };
@@ -145,7 +148,6 @@ include common "common.rl";
 
 action vs { MS(S_VAL); Z(Z_VALUE); }
 action ve { ME(S_VAL); }
-action pend { param_end(P, C, base); }
 
 eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
 spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
@@ -210,53 +212,73 @@ notify_el = "NEVER"i %{ P->val_ |= POSTEL_NOTIFY_NEVER; }
 	  | "FAILURE"i %{ P->val_ |= POSTEL_NOTIFY_FAILURE; }
 	  | "DELAY"i %{ P->val_ |= POSTEL_NOTIFY_DELAY; };
 notify_v = notify_el ( "," notify_el )*;
-orcpt_v = atom_ascii ";" >{ MS(S_SEMI); } xtext_f;
+orcpt_v = atext_ascii ( atext_ascii @skip_atext )* ";" >{ MS(S_SEMI); }
+	  xtext_f;
 mtpri_v = "-"? [1-9] | "0";
 by_v = [+\-]? digit{1,9} ";" [NnRr] [Tt]?;
 holdfor_v = [1-9] digit{0,8};
 rrvs_v = date_time ( ";" [CcRr] )?;
 mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 
-p_size = "SIZE"i %{ K(K_SIZE); }
-	 ( "=" size_v >vs %ve )?;
-p_body = "BODY"i %{ K(K_BODY); }
-	 ( "=" body_v >vs %ve )?;
-p_ret = "RET"i %{ K(K_RET); }
-	( "=" ret_v >vs %ve )?;
-p_envid = "ENVID"i %{ K(K_ENVID); }
-	  ( "=" xtext1_f >vs %ve )?;
-p_auth = "AUTH"i %{ K(K_AUTH); }
-	 ( "=" auth_v >vs %ve )?;
-p_smtputf8 = "SMTPUTF8"i %{ K(K_SMTPUTF8); } ( "=" esmtp_value >vs %ve )?;
-p_requiretls = "REQUIRETLS"i %{ K(K_REQUIRETLS); }
-	       ( "=" esmtp_value >vs %ve )?;
-p_mtpri = "MT-PRIORITY"i %{ K(K_MT_PRIORITY); }
-	  ( "=" mtpri_v >vs %ve )?;
-p_by = "BY"i %{ K(K_BY); }
-       ( "=" by_v >vs %ve )?;
-p_holdfor = "HOLDFOR"i %{ K(K_HOLDFOR); }
-	    ( "=" holdfor_v >vs %ve )?;
-p_holduntil = "HOLDUNTIL"i %{ K(K_HOLDUNTIL); }
-	      ( "=" date_time >vs %ve )?;
-p_mtrk = "MTRK"i %{ K(K_MTRK); }
-	 ( "=" mtrk_v >vs %ve )?;
-p_notify = "NOTIFY"i %{ K(K_NOTIFY); }
-	   ( "=" notify_v >vs %ve )?;
-p_orcpt = "ORCPT"i %{ K(K_ORCPT); }
-	  ( "=" orcpt_v >vs %ve )?;
-p_rrvs = "RRVS"i %{ K(K_RRVS); }
-	 ( "=" rrvs_v >vs %ve )?;
+# A parameter is its keyword, looked up in C when it ends (kw_kind():
+# whole words, case folded), then, after "=", the value machine of that
+# keyword; after the value, next_param. kw_fast() takes a whole known
+# keyword in one step where it can. The octet after a value is only
+# checked here: next_param reads it again (fhold).
+action kw_s {
+	size_t n;
+	int k = kw_fast(p, (size_t)(pe - p), &n);
+	MS(S_KW);
+	Z(Z_PARAM);
+	if (k) {
+		/* a whole known keyword and the octet after it: what kw_e
+		 * would do there, in one step */
+		K(k);
+		p += n;
+		if ((*p) == '=')
+			fgoto *value_entry[k];
+		param_novalue(P, C, k);
+		fhold; fgoto next_param;
+	}
+}
+action kw_e {
+	K(kw_kind(base + P->ms_[S_KW], OFF - P->ms_[S_KW]));
+	if ((*p) == '=')
+		fgoto *value_entry[P->kind_];
+	param_novalue(P, C, P->kind_);
+	fhold; fgoto next_param;
+}
+action pn { fhold; fgoto next_param; }
+param = ( alnum ( alnum | "-" )* ) >kw_s %kw_e [= \t\r\n];
+vend = [ \t\r\n];
 
-known_kw = "SIZE"i | "BODY"i | "RET"i | "ENVID"i | "AUTH"i | "SMTPUTF8"i
-	 | "REQUIRETLS"i | "MT-PRIORITY"i | "BY"i | "HOLDFOR"i | "HOLDUNTIL"i
-	 | "MTRK"i | "NOTIFY"i | "ORCPT"i | "RRVS"i;
-p_other = ( esmtp_keyword - known_kw ) %{ K(K_OTHER); }
-	  ( "=" esmtp_value >vs %ve )?;
+v_size := size_v >vs %ve %{ param_value(P, C, base, K_SIZE); } %pn vend;
+v_body := body_v >vs %ve %{ param_value(P, C, base, K_BODY); } %pn vend;
+v_ret := ret_v >vs %ve %{ param_value(P, C, base, K_RET); } %pn vend;
+v_envid := xtext1_f >vs %ve %{ param_value(P, C, base, K_ENVID); } %pn vend;
+v_auth := auth_v >vs %ve %{ param_value(P, C, base, K_AUTH); } %pn vend;
+v_smtputf8 := esmtp_value >vs %ve %{ param_value(P, C, base, K_SMTPUTF8); }
+	      %pn vend;
+v_requiretls := esmtp_value >vs %ve
+		%{ param_value(P, C, base, K_REQUIRETLS); } %pn vend;
+v_mtpri := mtpri_v >vs %ve %{ param_value(P, C, base, K_MT_PRIORITY); }
+	   %pn vend;
+v_by := by_v >vs %ve %{ param_value(P, C, base, K_BY); } %pn vend;
+v_holdfor := holdfor_v >vs %ve %{ param_value(P, C, base, K_HOLDFOR); }
+	     %pn vend;
+v_holduntil := date_time >vs %ve %{ param_value(P, C, base, K_HOLDUNTIL); }
+	       %pn vend;
+v_mtrk := mtrk_v >vs %ve %{ param_value(P, C, base, K_MTRK); } %pn vend;
+v_notify := notify_v >vs %ve %{ param_value(P, C, base, K_NOTIFY); }
+	    %pn vend;
+v_orcpt := orcpt_v >vs %ve %{ param_value(P, C, base, K_ORCPT); } %pn vend;
+v_rrvs := rrvs_v >vs %ve %{ param_value(P, C, base, K_RRVS); } %pn vend;
+v_other := esmtp_value >vs %ve %{ param_value(P, C, base, K_OTHER); }
+	   %pn vend;
 
-param = ( p_size | p_body | p_ret | p_envid | p_auth | p_smtputf8
-	| p_requiretls | p_mtpri | p_by | p_holdfor | p_holduntil | p_mtrk
-	| p_notify | p_orcpt | p_rrvs | p_other ) >{ Z(Z_PARAM); } %pend;
-params = param >{ MS(S_PARAMS); } ( spx param )*;
+# Between parameters (RFC 5321 §4.1.2: SP-separated), or the line end;
+# the arguments end where the last parameter does.
+next_param := spx param | ( ws_tail eol ) >{ ME(S_ARG); };
 
 # ---- commands (RFC 5321 §4.1.1 and the extensions' RFCs) ----
 helo_loose = ( 33..126 | u8 )+;
@@ -276,7 +298,7 @@ rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
 path_rest := colon_sp ( ( path_body - zlen ) >{ MS(S_PATH); MS(S_ARG); }
 	     %{ path_close(P, C, base, OFF); fhold; fgoto after_path; } )
 	     [ \t\r\n];
-after_path := ( spx >{ Z(Z_PARAM); } params %{ ME(S_ARG); } )? ws_tail eol;
+after_path := spx >{ Z(Z_PARAM); } param >{ MS(S_PARAMS); } | ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
@@ -342,6 +364,128 @@ write data noerror noentry;
 #define W4(a, b, c, d)                                                         \
 	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |           \
 	 (uint32_t)(d) << 24)
+
+/* The value machine of each parameter kind (K_*). */
+static const int value_entry[K_COUNT_] = {
+	command_en_v_other, command_en_v_size, command_en_v_body,
+	command_en_v_ret, command_en_v_envid, command_en_v_auth,
+	command_en_v_smtputf8, command_en_v_requiretls, command_en_v_mtpri,
+	command_en_v_by, command_en_v_holdfor, command_en_v_holduntil,
+	command_en_v_mtrk, command_en_v_notify, command_en_v_orcpt,
+	command_en_v_rrvs,
+};
+
+/* Up to 4 octets of k, case folded (OR 0x20: letters change, digits and
+ * "-" do not), as one little-endian word. */
+static ALWAYS_INLINE uint32_t fold4(const unsigned char *k, size_t m)
+{
+	uint32_t w = 0;
+	if (m >= 4)
+		return W4(k[0], k[1], k[2], k[3]) | 0x20202020u;
+	for (size_t j = 0; j < m; j++)
+		w |= (uint32_t)(k[j] | 0x20) << (8 * j);
+	return w;
+}
+
+/* k (n octets) is the lower-case keyword `name` of n octets */
+static ALWAYS_INLINE int kw_is(const unsigned char *k, const char *name, size_t n)
+{
+	for (size_t i = 0; i < n; i += 4)
+		if (fold4(k + i, n - i) != fold4((const unsigned char *)name + i,
+						n - i))
+			return 0;
+	return 1;
+}
+
+/* Whole keywords, by length: a few word compares (RFC 5321 §2.4: case
+ * does not matter). */
+static ALWAYS_INLINE int kw_kind(const unsigned char *k, size_t n)
+{
+#define KW_IF(name, kind)                                                      \
+	if (kw_is(k, name, sizeof name - 1))                                   \
+		return kind;
+	switch (n) {
+	case 2: KW_IF("by", K_BY) break;
+	case 3: KW_IF("ret", K_RET) break;
+	case 4:
+		KW_IF("size", K_SIZE) KW_IF("body", K_BODY) KW_IF("auth", K_AUTH)
+		KW_IF("mtrk", K_MTRK) KW_IF("rrvs", K_RRVS) break;
+	case 5: KW_IF("envid", K_ENVID) KW_IF("orcpt", K_ORCPT) break;
+	case 6: KW_IF("notify", K_NOTIFY) break;
+	case 7: KW_IF("holdfor", K_HOLDFOR) break;
+	case 8: KW_IF("smtputf8", K_SMTPUTF8) break;
+	case 9: KW_IF("holduntil", K_HOLDUNTIL) break;
+	case 10: KW_IF("requiretls", K_REQUIRETLS) break;
+	case 11: KW_IF("mt-priority", K_MT_PRIORITY) break;
+	default: break;
+	}
+#undef KW_IF
+	return K_OTHER;
+}
+
+int postel__cmd_kind(const unsigned char *kw, size_t n)
+{
+	return kw_kind(kw, n);
+}
+
+/*
+ * Fast keyword dispatch, as verb_fast() for verbs: at the first octet of
+ * a parameter, a known keyword (four octets as one word, case folded,
+ * then the rest) followed by "=", SP, HT, CR or LF, is taken whole: its
+ * kind, *n its length. 0 when that is not what is here (or not all of
+ * it yet): the keyword machine and kw_kind() then do the same octet by
+ * octet.
+ */
+static ALWAYS_INLINE int kw_fast(const unsigned char *p, size_t avail,
+				 size_t *n)
+{
+	const char *t; /* the keyword after its first four octets */
+	int k;
+	size_t i, m;
+	unsigned char c;
+	if (avail < 5)
+		return 0;
+	switch (fold4(p, 4)) {
+	case W4('s', 'i', 'z', 'e'): k = K_SIZE; t = ""; break;
+	case W4('b', 'o', 'd', 'y'): k = K_BODY; t = ""; break;
+	case W4('a', 'u', 't', 'h'): k = K_AUTH; t = ""; break;
+	case W4('m', 't', 'r', 'k'): k = K_MTRK; t = ""; break;
+	case W4('r', 'r', 'v', 's'): k = K_RRVS; t = ""; break;
+	case W4('e', 'n', 'v', 'i'): k = K_ENVID; t = "d"; break;
+	case W4('o', 'r', 'c', 'p'): k = K_ORCPT; t = "t"; break;
+	case W4('n', 'o', 't', 'i'): k = K_NOTIFY; t = "fy"; break;
+	case W4('s', 'm', 't', 'p'): k = K_SMTPUTF8; t = "utf8"; break;
+	case W4('r', 'e', 'q', 'u'): k = K_REQUIRETLS; t = "iretls"; break;
+	case W4('m', 't', '-', 'p'):
+		if (p[2] != '-') /* CR folds to "-" too */
+			return 0;
+		k = K_MT_PRIORITY;
+		t = "riority";
+		break;
+	case W4('h', 'o', 'l', 'd'):
+		if ((p[4] | 0x20) == 'f')
+			k = K_HOLDFOR, t = "for";
+		else
+			k = K_HOLDUNTIL, t = "until";
+		break;
+	default: return 0;
+	}
+	m = 4 + strlen(t);
+	if (m >= avail)
+		return 0;
+	for (i = 4; i < m; i++) {
+		unsigned char e = (unsigned char)t[i - 4];
+		/* letters in either case; digits as they are (0x18 folds
+		 * to "8") */
+		if (p[i] != e && (e < 'a' || (p[i] | 0x20) != e))
+			return 0;
+	}
+	c = p[m];
+	if (c != '=' && c != ' ' && c != '\r' && c != '\n' && c != '\t')
+		return 0;
+	*n = m;
+	return k;
+}
 
 /*
  * Fast verb dispatch: a whole verb in one step (the four octets as one
@@ -849,38 +993,56 @@ static void set_span(postel_command_parser *P, unsigned slot, uint32_t s,
 }
 
 /*
- * End of one MAIL/RCPT parameter: recognized? allowed on this verb
- * (RFC 5321 §4.1.1.11)? duplicate (RFC 3461 §4)? value valid? Then decode
- * it into the command.
+ * A MAIL/RCPT parameter that has ended: recognized? allowed on this verb
+ * (RFC 5321 §4.1.1.11)? a duplicate (RFC 3461 §4)? Returns its bit when it
+ * is to be decoded.
  */
-static void param_end(postel_command_parser *P, postel_command *C,
-		      const unsigned char *base)
+static ALWAYS_INLINE uint32_t param_new(postel_command_parser *P,
+					postel_command *C, unsigned k)
 {
-	unsigned k = P->kind_;
 	uint32_t bit = k ? 1u << (k - 1) : 0;
-	int hasv = (P->set_ >> S_VAL) & 1;
-	uint32_t vs = P->ms_[S_VAL], ve = hasv ? P->me_[S_VAL] : vs;
-	const unsigned char *v = base + vs;
-	size_t vn = ve - vs;
-	int bad;
 	if (!(bit & P->config.params)) {
 		C->n_ext++;
-		return;
+		return 0;
 	}
 	if (!(bit & (C->verb == POSTEL_VERB_MAIL ? POSTEL_PARAM_MAIL
 						 : POSTEL_PARAM_RCPT))) {
 		V(PARAM_WRONG_COMMAND);
-		return;
+		return 0;
 	}
 	if (C->params & bit) {
 		V(DUPLICATE_PARAM);
-		return;
+		return 0;
 	}
-	/* which parameters take a value */
+	return bit;
+}
+
+/* A parameter without "=value": only SMTPUTF8 and REQUIRETLS take none. */
+static void param_novalue(postel_command_parser *P, postel_command *C,
+			  unsigned k)
+{
+	uint32_t bit = param_new(P, C, k);
+	if (!bit)
+		return;
 	if (k == K_SMTPUTF8 || k == K_REQUIRETLS)
-		bad = hasv;
+		C->params |= bit;
 	else
-		bad = !hasv;
+		postel__vlist_add(&C->violations, (postel_violation)kind_bad[k]);
+}
+
+/* A parameter with a value its grammar accepted (k is a constant at each
+ * call): decode it into the command. */
+static ALWAYS_INLINE void param_value(postel_command_parser *P,
+				     postel_command *C,
+				     const unsigned char *base, const unsigned k)
+{
+	uint32_t bit = param_new(P, C, k);
+	uint32_t vs = P->ms_[S_VAL], ve = P->me_[S_VAL];
+	const unsigned char *v = base + vs;
+	size_t vn = ve - vs;
+	int bad = k == K_SMTPUTF8 || k == K_REQUIRETLS;
+	if (!bit)
+		return;
 	if (!bad) {
 		switch (k) {
 		case K_SIZE:

@@ -332,20 +332,6 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 
 /* ---- parameters postel does not decode ---- */
 
-int postel__cmd_kind(const unsigned char *kw, size_t n)
-{
-	static const char *const names[K_COUNT_] = {
-		"", "SIZE", "BODY", "RET", "ENVID", "AUTH", "SMTPUTF8",
-		"REQUIRETLS", "MT-PRIORITY", "BY", "HOLDFOR", "HOLDUNTIL",
-		"MTRK", "NOTIFY", "ORCPT", "RRVS",
-	};
-	postel_span s = postel__span((const char *)kw, n);
-	for (int k = 1; k < K_COUNT_; k++)
-		if (postel__span_ieq(s, names[k]))
-			return k;
-	return K_OTHER;
-}
-
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len)
 {
