@@ -41,8 +41,9 @@ static ALWAYS_INLINE void param_value(postel_command_parser *P,
 				     const unsigned char *base, const unsigned k);
 static void param_novalue(postel_command_parser *P, postel_command *C,
 			  unsigned k);
-static void path_close(postel_command_parser *P, postel_command *C,
-		       const unsigned char *base, uint32_t end);
+static ALWAYS_INLINE void path_close(postel_command_parser *P,
+				    postel_command *C,
+				    const unsigned char *base, uint32_t end);
 
 /* Octet classes for the skip actions. */
 enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4, CL_DIGIT = 8 };
@@ -439,47 +440,63 @@ int postel__cmd_kind(const unsigned char *kw, size_t n)
 static ALWAYS_INLINE int kw_fast(const unsigned char *p, size_t avail,
 				 size_t *n)
 {
-	const char *t; /* the keyword after its first four octets */
 	int k;
-	size_t i, m;
+	size_t m;
 	unsigned char c;
-	if (avail < 5)
+	if (avail < 12) /* the longest keyword and the octet after it */
 		return 0;
+	/* the rest of the keyword: letters folded, digits and "-" exact (CR
+	 * folds to "-", 0x18 to "8") */
+#define REST(i, a, b, c, d) (fold4(p + (i), 4) == W4(a, b, c, d))
 	switch (fold4(p, 4)) {
-	case W4('s', 'i', 'z', 'e'): k = K_SIZE; t = ""; break;
-	case W4('b', 'o', 'd', 'y'): k = K_BODY; t = ""; break;
-	case W4('a', 'u', 't', 'h'): k = K_AUTH; t = ""; break;
-	case W4('m', 't', 'r', 'k'): k = K_MTRK; t = ""; break;
-	case W4('r', 'r', 'v', 's'): k = K_RRVS; t = ""; break;
-	case W4('e', 'n', 'v', 'i'): k = K_ENVID; t = "d"; break;
-	case W4('o', 'r', 'c', 'p'): k = K_ORCPT; t = "t"; break;
-	case W4('n', 'o', 't', 'i'): k = K_NOTIFY; t = "fy"; break;
-	case W4('s', 'm', 't', 'p'): k = K_SMTPUTF8; t = "utf8"; break;
-	case W4('r', 'e', 'q', 'u'): k = K_REQUIRETLS; t = "iretls"; break;
-	case W4('m', 't', '-', 'p'):
-		if (p[2] != '-') /* CR folds to "-" too */
+	case W4('s', 'i', 'z', 'e'): k = K_SIZE, m = 4; break;
+	case W4('b', 'o', 'd', 'y'): k = K_BODY, m = 4; break;
+	case W4('a', 'u', 't', 'h'): k = K_AUTH, m = 4; break;
+	case W4('m', 't', 'r', 'k'): k = K_MTRK, m = 4; break;
+	case W4('r', 'r', 'v', 's'): k = K_RRVS, m = 4; break;
+	case W4('e', 'n', 'v', 'i'):
+		if ((p[4] | 0x20) != 'd')
 			return 0;
-		k = K_MT_PRIORITY;
-		t = "riority";
+		k = K_ENVID, m = 5;
+		break;
+	case W4('o', 'r', 'c', 'p'):
+		if ((p[4] | 0x20) != 't')
+			return 0;
+		k = K_ORCPT, m = 5;
+		break;
+	case W4('n', 'o', 't', 'i'):
+		if (!REST(4, 'f', 'y', p[6] | 0x20, p[7] | 0x20))
+			return 0;
+		k = K_NOTIFY, m = 6;
+		break;
+	case W4('s', 'm', 't', 'p'):
+		if (!REST(4, 'u', 't', 'f', '8') || p[7] != '8')
+			return 0;
+		k = K_SMTPUTF8, m = 8;
+		break;
+	case W4('r', 'e', 'q', 'u'):
+		if (!REST(4, 'i', 'r', 'e', 't') ||
+		    !REST(8, 'l', 's', p[10] | 0x20, p[11] | 0x20))
+			return 0;
+		k = K_REQUIRETLS, m = 10;
+		break;
+	case W4('m', 't', '-', 'p'):
+		if (p[2] != '-' || !REST(4, 'r', 'i', 'o', 'r') ||
+		    !REST(8, 'i', 't', 'y', p[11] | 0x20))
+			return 0;
+		k = K_MT_PRIORITY, m = 11;
 		break;
 	case W4('h', 'o', 'l', 'd'):
-		if ((p[4] | 0x20) == 'f')
-			k = K_HOLDFOR, t = "for";
+		if (REST(4, 'f', 'o', 'r', p[7] | 0x20))
+			k = K_HOLDFOR, m = 7;
+		else if (REST(4, 'u', 'n', 't', 'i') && (p[8] | 0x20) == 'l')
+			k = K_HOLDUNTIL, m = 9;
 		else
-			k = K_HOLDUNTIL, t = "until";
+			return 0;
 		break;
 	default: return 0;
 	}
-	m = 4 + strlen(t);
-	if (m >= avail)
-		return 0;
-	for (i = 4; i < m; i++) {
-		unsigned char e = (unsigned char)t[i - 4];
-		/* letters in either case; digits as they are (0x18 folds
-		 * to "8") */
-		if (p[i] != e && (e < 'a' || (p[i] | 0x20) != e))
-			return 0;
-	}
+#undef REST
 	c = p[m];
 	if (c != '=' && c != ' ' && c != '\r' && c != '\n' && c != '\t')
 		return 0;
@@ -703,22 +720,23 @@ static int discard(size_t len, const unsigned char *base, size_t *line,
 }
 
 /* Marked spans into the command: slot i is (&C->verb_text)[i]. */
-static void materialize(const postel_command_parser *P, postel_command *C,
-			const char *buf)
+static ALWAYS_INLINE void materialize(const postel_command_parser *P,
+				      postel_command *C, const char *buf)
 {
 	uint32_t set = P->set_ & ((1u << S_NSPAN_) - 1);
 	postel_span *sp = &C->verb_text;
 	while (set) {
 #if defined(__GNUC__)
-		unsigned i = (unsigned)__builtin_ctz(set);
+		size_t i = (size_t)__builtin_ctz(set);
 #else
-		unsigned i = 0;
+		size_t i = 0;
 		while (!(set & (1u << i)))
 			i++;
 #endif
+		uint32_t s = P->ms_[i];
 		set &= set - 1;
-		sp[i].p = buf + P->ms_[i];
-		sp[i].n = P->me_[i] - P->ms_[i];
+		sp[i].p = buf + s;
+		sp[i].n = P->me_[i] - s;
 	}
 	if ((P->set_ & (1u << S_LOCAL)) && (P->set_ & (1u << S_DOMAIN)) &&
 	    !(C->flags & POSTEL_CMD_POSTMASTER)) {
@@ -901,8 +919,9 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
  * RCPT, a mailbox without angle brackets only as a tolerance, a source
  * route only inside brackets.
  */
-static void path_close(postel_command_parser *P, postel_command *C,
-		       const unsigned char *base, uint32_t end)
+static ALWAYS_INLINE void path_close(postel_command_parser *P,
+				    postel_command *C,
+				    const unsigned char *base, uint32_t end)
 {
 	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
 	uint32_t set = P->set_;
