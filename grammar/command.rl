@@ -115,14 +115,32 @@ static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
 	return (unsigned)_mm_movemask_epi8(in);
 }
 
-static ALWAYS_INLINE const unsigned char *
-skip_run_simd(const unsigned char *p, const unsigned char *pe, unsigned m)
+#define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+
+/* Runs longer than 16 octets (rare: out of line). */
+static const unsigned char *skip_long(const unsigned char *p,
+				      const unsigned char *pe, unsigned m)
 {
 	while (pe - p >= 16) {
-		unsigned in = class16(_mm_loadu_si128((const __m128i *)(const void *)p), m);
+		unsigned in = m == CL_ALNUM ? class16(LOAD16(p), CL_ALNUM)
+			    : m == CL_XCHAR ? class16(LOAD16(p), CL_XCHAR)
+					    : class16(LOAD16(p), CL_DIGIT);
 		if (in != 0xffffu)
 			return p + __builtin_ctz(~in);
 		p += 16;
+	}
+	return skip_run(p, pe, m);
+}
+
+/* The first 16 octets in line, with no loop around them. */
+static ALWAYS_INLINE const unsigned char *
+skip_run_simd(const unsigned char *p, const unsigned char *pe, unsigned m)
+{
+	if (pe - p >= 16) {
+		unsigned in = class16(LOAD16(p), m);
+		if (in != 0xffffu)
+			return p + __builtin_ctz(~in);
+		return skip_long(p + 16, pe, m);
 	}
 	return skip_run(p, pe, m);
 }
