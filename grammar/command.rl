@@ -25,7 +25,8 @@
 #define Z(z) (P->zone_ = (uint8_t)(z))
 #define VERB(v)                                                                \
 	(C->verb = POSTEL_VERB_##v, P->me_[S_VERB] = OFF + 1,                  \
-	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB)
+	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB,                     \
+	 P->lim_ = verb_limit(P, POSTEL_VERB_##v))
 #define K(k)                                                                   \
 	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
 	 P->zone_ = Z_VALUE)
@@ -522,6 +523,19 @@ static ALWAYS_INLINE int kw_fast(const unsigned char *p, size_t avail,
 	return k;
 }
 
+/* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
+ * RFC 1869 §4.1.2, RFC 4954 §4). */
+static ALWAYS_INLINE uint32_t verb_limit(const postel_command_parser *P,
+					 postel_verb v)
+{
+	switch (v) {
+	case POSTEL_VERB_MAIL: return P->config.max_mail_line;
+	case POSTEL_VERB_RCPT: return P->config.max_rcpt_line;
+	case POSTEL_VERB_AUTH: return P->config.max_auth_line;
+	default: return P->config.max_line;
+	}
+}
+
 /*
  * Fast verb dispatch: a whole verb in one step (the four octets as one
  * word, case folded with 0x20: only letters change), then the scanner
@@ -583,6 +597,7 @@ static int verb_fast(postel_command_parser *P, postel_command *C,
 	}
 	P->cs_ = en;
 	P->off_ = n;
+	P->lim_ = verb_limit(P, v);
 	return 1;
 }
 
@@ -632,18 +647,6 @@ static const unsigned char *scan_sasl(postel_command_parser *P,
 static int line_done(const postel_command_parser *P)
 {
 	return P->pflags_ & PF_DONE;
-}
-
-/* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
- * RFC 1869 §4.1.2, RFC 4954 §4). */
-static uint32_t verb_limit(const postel_command_parser *P, postel_verb v)
-{
-	switch (v) {
-	case POSTEL_VERB_MAIL: return P->config.max_mail_line;
-	case POSTEL_VERB_RCPT: return P->config.max_rcpt_line;
-	case POSTEL_VERB_AUTH: return P->config.max_auth_line;
-	default: return P->config.max_line;
-	}
 }
 
 enum { LINE_NEED, LINE_OK, LINE_BAD, LINE_LONG };
@@ -716,8 +719,9 @@ static ALWAYS_INLINE int find_line(postel_command_parser *P,
 		*consumed = len;
 		return LINE_NEED;
 	}
-	/* a whole line, but longer than its verb allows */
-	if (!sasl && *line > verb_limit(P, C->verb)) {
+	/* a whole line, but longer than its verb allows (lim_ is the verb's
+	 * limit from the verb on) */
+	if (!sasl && *line > P->lim_) {
 		*consumed = *line;
 		return LINE_LONG;
 	}
