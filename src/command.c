@@ -332,20 +332,6 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 
 /* ---- parameters postel does not decode ---- */
 
-int postel__cmd_kind(const unsigned char *kw, size_t n)
-{
-	static const char *const names[K_COUNT_] = {
-		"", "SIZE", "BODY", "RET", "ENVID", "AUTH", "SMTPUTF8",
-		"REQUIRETLS", "MT-PRIORITY", "BY", "HOLDFOR", "HOLDUNTIL",
-		"MTRK", "NOTIFY", "ORCPT", "RRVS",
-	};
-	postel_span s = postel__span((const char *)kw, n);
-	for (int k = 1; k < K_COUNT_; k++)
-		if (postel__span_ieq(s, names[k]))
-			return k;
-	return K_OTHER;
-}
-
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len)
 {
@@ -418,3 +404,6 @@ SLOT_AT(S_RRVS, rrvs)
 SLOT_AT(S_MTRK, mtrk)
 SLOT_AT(S_MECH, mechanism)
 SLOT_AT(S_IR, initial_response)
+_Static_assert(S_NSLOT_ <= sizeof((postel_command_parser *)0)->ms_ /
+				  sizeof(uint32_t),
+	       "more span slots than parser marks");

@@ -20,6 +20,10 @@ enum {
 	S_NSPAN_,        /* slots above are materialized into the command */
 	S_VAL = S_NSPAN_, /* value of the parameter being scanned */
 	S_PARAMS,        /* start of the first parameter */
+	S_KW,            /* keyword of the parameter being scanned */
+	S_SEMI,          /* ORCPT= value: its ";" (the value's own mark, so
+			  * a repeated ORCPT never touches the slots of the
+			  * one already decoded) */
 	S_NSLOT_
 };
 
@@ -55,6 +59,7 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 			      const unsigned char *base, size_t line_len);
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len);
+/* K_* of an esmtp-keyword (letters, digits, "-"; RFC 5321 §4.1.2). */
 int postel__cmd_kind(const unsigned char *kw, size_t n);
 postel_command_error postel__cmd_error_of(postel_violation v,
 					  postel_verb verb);
