@@ -348,6 +348,26 @@ static void setup(uint8_t b)
 				     : POSTEL_SERVER_TLS_REQUIRED;
 }
 
+static int starttls_at(const unsigned char *p, size_t n)
+{
+	static const char st[] = "STARTTLS";
+	if (n < 8)
+		return 0;
+	for (size_t j = 0; j < 8; j++)
+		if ((p[j] & ~0x20) != st[j])
+			return 0;
+	return 1;
+}
+
+/* the line ends with STARTTLS, then only SP, HT, CR and LF */
+static int starttls_ends(const unsigned char *p, size_t n)
+{
+	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' ||
+		     p[n - 1] == '\t'))
+		n--;
+	return n >= 8 && starttls_at(p + n - 8, 8);
+}
+
 /* The client model: how many of the bytes from `off` the client has sent
  * by now. It waits for replies where the RFCs make it wait: without
  * PIPELINING after every line, and always after a STARTTLS line.
@@ -361,20 +381,17 @@ static size_t client_unit(const run *r, const unsigned char *p, size_t n,
 		return n - off;
 	if (!postel_server_pipelining(&r->s))
 		return (size_t)(lf - p) + 1 - off;
-	/* the end of the first line at or after `off` that starts with
-	 * STARTTLS (case-insensitive), lines counted from the start */
-	static const char st[] = "STARTTLS";
+	/* the end of the first line at or after `off` that starts or ends
+	 * with STARTTLS (case-insensitive), lines counted from the start:
+	 * a command may begin inside an LF-line, after the octets of a BDAT
+	 * chunk, but it always ends the line */
 	size_t i = 0;
 	while (i < n) {
 		const unsigned char *e = memchr(p + i, '\n', n - i);
 		size_t end = e ? (size_t)(e - p) + 1 : n;
-		if (end > off && end - i >= 8) {
-			size_t j = 0;
-			while (j < 8 && (p[i + j] & ~0x20) == st[j])
-				j++;
-			if (j == 8)
-				return end - off;
-		}
+		if (end > off && (starttls_at(p + i, end - i) ||
+				  starttls_ends(p + i, end - i)))
+			return end - off;
 		i = end;
 	}
 	return n - off;
