@@ -19,13 +19,13 @@
  * the line, `p` current octet. */
 #define OFF ((uint32_t)(p - base))
 #define MS(i) (P->ms_[i] = OFF)
-#define ME(i) (P->me_[i] = OFF, P->set_ |= 1u << (i))
+#define ME(i) span_end(P, C, base, (i), OFF)
 #define V(id) postel__vlist_add(&C->violations, POSTEL_V_##id)
 #define F(f) (C->flags |= POSTEL_CMD_##f)
 #define Z(z) (P->zone_ = (uint8_t)(z))
 #define VERB(v)                                                                \
-	(C->verb = POSTEL_VERB_##v, P->me_[S_VERB] = OFF + 1,                  \
-	 P->set_ |= 1u << S_VERB, P->zone_ = Z_AFTER_VERB,                     \
+	(C->verb = POSTEL_VERB_##v, span_end(P, C, base, S_VERB, OFF + 1),     \
+	 P->zone_ = Z_AFTER_VERB,                                              \
 	 P->lim_ = verb_limit(P, POSTEL_VERB_##v))
 #define K(k)                                                                   \
 	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
@@ -46,6 +46,26 @@
 #else
 #define BIG_INLINE
 #endif
+
+/*
+ * End mark of span slot i (start in P->ms_[i]). Slots that are spans of
+ * the command are written into it at once, as pointers into this call's
+ * bytes: on a line that came in one call they are final; a line that took
+ * several calls (the bytes may have moved) is rebuilt from the marks at
+ * its end (rebuild_spans()).
+ */
+static ALWAYS_INLINE void span_end(postel_command_parser *P, postel_command *C,
+				   const unsigned char *base, unsigned i,
+				   uint32_t off)
+{
+	P->me_[i] = off;
+	P->set_ |= 1u << i;
+	if (i < S_NSPAN_) {
+		postel_span *sp = &C->verb_text + i;
+		sp->p = (const char *)base + P->ms_[i];
+		sp->n = off - P->ms_[i];
+	}
+}
 
 static BIG_INLINE void param_value(postel_command_parser *P,
 				     postel_command *C,
@@ -586,8 +606,7 @@ static int verb_fast(postel_command_parser *P, postel_command *C,
 	default: return 0;
 	}
 	C->verb = v;
-	P->me_[S_VERB] = n;
-	P->set_ |= 1u << S_VERB;
+	span_end(P, C, b, S_VERB, n);
 	P->zone_ = Z_AFTER_VERB;
 	/* " FROM:" / " TO:" too (case folded the same way; the octets
 	 * folded are letters only, ' ' and ':' are compared as they are) */
@@ -751,12 +770,17 @@ static int discard(size_t len, const unsigned char *base, size_t *line,
 	return LINE_NEED;
 }
 
-/* Marked spans into the command: slot i is (&C->verb_text)[i]. */
-static ALWAYS_INLINE void materialize(const postel_command_parser *P,
-				      postel_command *C, const char *buf)
+/* The command's spans from the marks alone: slot i is (&C->verb_text)[i]
+ * (lines that took several calls, refused lines). */
+static void rebuild_spans(const postel_command_parser *P, postel_command *C,
+			  const char *buf)
 {
 	uint32_t set = P->set_ & ((1u << S_NSPAN_) - 1);
 	postel_span *sp = &C->verb_text;
+	memset(&C->mailbox, 0,
+	       offsetof(postel_command, initial_response) +
+		       sizeof C->initial_response -
+		       offsetof(postel_command, mailbox));
 	while (set) {
 #if defined(__GNUC__)
 		size_t i = (size_t)__builtin_ctz(set);
@@ -770,6 +794,12 @@ static ALWAYS_INLINE void materialize(const postel_command_parser *P,
 		sp[i].p = buf + s;
 		sp[i].n = P->me_[i] - s;
 	}
+}
+
+/* MAIL/RCPT: Local-part "@" Domain, once both are marked. */
+static ALWAYS_INLINE void set_mailbox(const postel_command_parser *P,
+				      postel_command *C, const char *buf)
+{
 	if ((P->set_ & (1u << S_LOCAL)) && (P->set_ & (1u << S_DOMAIN)) &&
 	    !(C->flags & POSTEL_CMD_POSTMASTER)) {
 		C->mailbox.p = buf + P->ms_[S_LOCAL];
@@ -828,19 +858,66 @@ static void accepted_checks(postel_command_parser *P, postel_command *C,
 		postel__cmd_collect_params(P, C, base, line);
 }
 
+/*
+ * The argument-less lines "DATA", "QUIT", "RSET", "NOOP", "HELP" and
+ * "STARTTLS" with CRLF (any case), whole at the start of a line: the
+ * result the scanner gives them (verb, verb_text, line), without it.
+ * Returns the line length; 0 for anything else (the scanner then sees the
+ * line as usual, so the result never depends on this path).
+ */
+static ALWAYS_INLINE size_t bare_line(const postel_command_parser *P,
+				      postel_command *C,
+				      const unsigned char *b, size_t len)
+{
+	postel_verb v;
+	size_t n = 4;
+	/* most lines leave at the first test: their fifth octet is SP */
+	if (len < 6 || (b[4] != '\r' && (b[4] | 0x20) != 't'))
+		return 0;
+	switch (fold4(b, 4)) {
+	case W4('d', 'a', 't', 'a'): v = POSTEL_VERB_DATA; break;
+	case W4('q', 'u', 'i', 't'): v = POSTEL_VERB_QUIT; break;
+	case W4('r', 's', 'e', 't'): v = POSTEL_VERB_RSET; break;
+	case W4('n', 'o', 'o', 'p'): v = POSTEL_VERB_NOOP; break;
+	case W4('h', 'e', 'l', 'p'): v = POSTEL_VERB_HELP; break;
+	case W4('s', 't', 'a', 'r'):
+		if (len < 10 || fold4(b + 4, 4) != W4('t', 't', 'l', 's'))
+			return 0;
+		v = POSTEL_VERB_STARTTLS;
+		n = 8;
+		break;
+	default: return 0;
+	}
+	if (b[n] != '\r' || b[n + 1] != '\n' || n + 2 > P->config.max_line)
+		return 0;
+	command_clear(C);
+	C->verb = v;
+	C->verb_text.p = (const char *)b;
+	C->verb_text.n = n;
+	C->line.p = (const char *)b;
+	C->line.n = n + 2;
+	return n + 2;
+}
+
 postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 				   size_t len, postel_command *C,
 				   size_t *consumed)
 {
 	const unsigned char *base = (const unsigned char *)buf;
 	size_t line = 0;
-	int r;
+	int r, fresh;
 	if (!P || !C || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
 	if (P->mode_ != M_IDLE && P->sasl_)
 		return POSTEL_E_STATE; /* a SASL line is not finished */
-	if (P->mode_ == M_IDLE) {
+	fresh = P->mode_ == M_IDLE;
+	if (fresh) {
 		P->sasl_ = 0;
+		line = bare_line(P, C, base, len);
+		if (line) {
+			*consumed = line;
+			return POSTEL_OK;
+		}
 		line_begin(P);
 		command_clear(C);
 	}
@@ -866,13 +943,17 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	if (r == LINE_BAD) {
 		C->n_ext = 0; /* unknown parameters: accepted lines only */
 		postel__cmd_syntax_error(P, C, base, line);
-	} else
+		rebuild_spans(P, C, buf);
+	} else {
 		accepted_checks(P, C, base, line);
+		if (!fresh)
+			rebuild_spans(P, C, buf);
+	}
+	set_mailbox(P, C, buf);
 	if (line < 2 || base[line - 2] != '\r')
 		V(BARE_LF);
 	C->line.p = buf;
 	C->line.n = line;
-	materialize(P, C, buf);
 	if (C->violations.n == 0)
 		return POSTEL_OK;
 	postel__cmd_decide(&C->violations, &C->error, C->verb,
@@ -958,8 +1039,8 @@ static BIG_INLINE void path_close(postel_command_parser *P,
 	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
 	uint32_t set = P->set_;
 	int local = (set >> S_LOCAL) & 1, dom = (set >> S_DOMAIN) & 1;
-	P->me_[S_PATH] = P->me_[S_ARG] = end;
-	P->set_ |= 1u << S_PATH | 1u << S_ARG;
+	span_end(P, C, base, S_PATH, end);
+	span_end(P, C, base, S_ARG, end);
 	if (!open != !close)
 		V(BAD_PATH);
 	else if (!open) {
@@ -993,6 +1074,7 @@ static void helo_end(postel_command_parser *P, postel_command *C)
 	if (!(P->pflags_ & PF_OK)) {
 		V(BAD_HELO_ARGUMENT);
 		P->set_ &= ~(1u << S_DOMAIN);
+		C->domain = postel__span(NULL, 0);
 		C->flags &= ~(uint32_t)(POSTEL_CMD_ADDRESS_LITERAL |
 					POSTEL_CMD_LITERAL_IPV6 |
 					POSTEL_CMD_LITERAL_GENERAL);
@@ -1035,12 +1117,13 @@ static const uint8_t kind_bad[K_COUNT_] = {
 	POSTEL_V_BAD_NOTIFY, POSTEL_V_BAD_ORCPT, POSTEL_V_BAD_RRVS,
 };
 
-static void set_span(postel_command_parser *P, unsigned slot, uint32_t s,
-		     uint32_t e)
+static ALWAYS_INLINE void set_span(postel_command_parser *P,
+				   postel_command *C,
+				   const unsigned char *base, unsigned slot,
+				   uint32_t s, uint32_t e)
 {
 	P->ms_[slot] = s;
-	P->me_[slot] = e;
-	P->set_ |= 1u << slot;
+	span_end(P, C, base, slot, e);
 }
 
 /*
@@ -1108,9 +1191,9 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 			break;
 		case K_BODY: C->body = P->val_; break;
 		case K_RET: C->ret = P->val_; break;
-		case K_ENVID: set_span(P, S_ENVID, vs, ve); break;
+		case K_ENVID: set_span(P, C, base, S_ENVID, vs, ve); break;
 		case K_AUTH:
-			set_span(P, S_AUTHP, vs, ve);
+			set_span(P, C, base, S_AUTHP, vs, ve);
 			if (P->val_)
 				F(AUTH_PARAM_NULL);
 			break;
@@ -1135,11 +1218,11 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 		case K_HOLDFOR:
 			C->holdfor = small_num(v, vn);
 			break;
-		case K_HOLDUNTIL: set_span(P, S_HOLDUNTIL, vs, ve); break;
+		case K_HOLDUNTIL: set_span(P, C, base, S_HOLDUNTIL, vs, ve); break;
 		case K_MTRK: {
 			const unsigned char *c = memchr(v, ':', vn);
 			size_t cn = c ? (size_t)(c - v) : vn;
-			set_span(P, S_MTRK, vs, vs + (uint32_t)cn);
+			set_span(P, C, base, S_MTRK, vs, vs + (uint32_t)cn);
 			C->mtrk_timeout = c ? small_num(c + 1, vn - cn - 1) : 0;
 			break;
 		}
@@ -1153,8 +1236,8 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 			break;
 		case K_ORCPT: {
 			uint32_t semi = P->ms_[S_SEMI];
-			set_span(P, S_ORCPT_TYPE, vs, semi);
-			set_span(P, S_ORCPT_ADDR, semi + 1, ve);
+			set_span(P, C, base, S_ORCPT_TYPE, vs, semi);
+			set_span(P, C, base, S_ORCPT_ADDR, semi + 1, ve);
 			break;
 		}
 		case K_RRVS:
@@ -1163,7 +1246,7 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 				C->rrvs_action = (uint8_t)(v[vn - 1] & ~0x20);
 				ve -= 2;
 			}
-			set_span(P, S_RRVS, vs, ve);
+			set_span(P, C, base, S_RRVS, vs, ve);
 			break;
 		default: break;
 		}
