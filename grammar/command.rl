@@ -70,7 +70,7 @@ static ALWAYS_INLINE void span_end(postel_command_parser *P, postel_command *C,
 static BIG_INLINE void param_value(postel_command_parser *P,
 				     postel_command *C,
 				     const unsigned char *base, const unsigned k);
-static void param_novalue(postel_command_parser *P, postel_command *C,
+static ALWAYS_INLINE void param_novalue(postel_command_parser *P, postel_command *C,
 			  unsigned k);
 static BIG_INLINE void path_close(postel_command_parser *P,
 				    postel_command *C,
@@ -286,8 +286,25 @@ action kw_s {
 		 * would do there, in one step */
 		K(k);
 		p += n;
-		if ((*p) == '=')
+		if ((*p) == '=') {
+			/* and a whole enumerated value: what the value
+			 * machine would do, in one step */
+			const unsigned char *e = value_fast(p + 1, pe, k,
+							    &P->val_);
+			if (e) {
+				P->ms_[S_VAL] = OFF + 1;
+				span_end(P, C, base, S_VAL, (uint32_t)(e - base));
+				if (k == K_BODY)
+					param_value(P, C, base, K_BODY);
+				else if (k == K_NOTIFY)
+					param_value(P, C, base, K_NOTIFY);
+				else
+					param_value(P, C, base, K_RET);
+				p = e - 1;
+				fgoto next_param;
+			}
 			fgoto *value_entry[k];
+		}
 		param_novalue(P, C, k);
 		fhold; fgoto next_param;
 	}
@@ -493,7 +510,9 @@ static BIG_INLINE int kw_fast(const unsigned char *p, size_t avail,
 	int k;
 	size_t m;
 	unsigned char c;
-	if (avail < 12) /* the longest keyword and the octet after it */
+	/* each case reads no further than avail allows: four octets and the
+	 * one after them here, longer keywords test for their own length */
+	if (avail < 5)
 		return 0;
 	/* the rest of the keyword: letters folded, digits and "-" exact (CR
 	 * folds to "-", 0x18 to "8") */
@@ -505,41 +524,44 @@ static BIG_INLINE int kw_fast(const unsigned char *p, size_t avail,
 	case W4('m', 't', 'r', 'k'): k = K_MTRK, m = 4; break;
 	case W4('r', 'r', 'v', 's'): k = K_RRVS, m = 4; break;
 	case W4('e', 'n', 'v', 'i'):
-		if ((p[4] | 0x20) != 'd')
+		if (avail < 6 || (p[4] | 0x20) != 'd')
 			return 0;
 		k = K_ENVID, m = 5;
 		break;
 	case W4('o', 'r', 'c', 'p'):
-		if ((p[4] | 0x20) != 't')
+		if (avail < 6 || (p[4] | 0x20) != 't')
 			return 0;
 		k = K_ORCPT, m = 5;
 		break;
 	case W4('n', 'o', 't', 'i'):
-		if (!REST(4, 'f', 'y', p[6] | 0x20, p[7] | 0x20))
+		if (avail < 8 || !REST(4, 'f', 'y', p[6] | 0x20, p[7] | 0x20))
 			return 0;
 		k = K_NOTIFY, m = 6;
 		break;
 	case W4('s', 'm', 't', 'p'):
-		if (!REST(4, 'u', 't', 'f', '8') || p[7] != '8')
+		if (avail < 9 || !REST(4, 'u', 't', 'f', '8') || p[7] != '8')
 			return 0;
 		k = K_SMTPUTF8, m = 8;
 		break;
 	case W4('r', 'e', 'q', 'u'):
-		if (!REST(4, 'i', 'r', 'e', 't') ||
+		if (avail < 12 || !REST(4, 'i', 'r', 'e', 't') ||
 		    !REST(8, 'l', 's', p[10] | 0x20, p[11] | 0x20))
 			return 0;
 		k = K_REQUIRETLS, m = 10;
 		break;
 	case W4('m', 't', '-', 'p'):
-		if (p[2] != '-' || !REST(4, 'r', 'i', 'o', 'r') ||
+		if (avail < 12 || p[2] != '-' || !REST(4, 'r', 'i', 'o', 'r') ||
 		    !REST(8, 'i', 't', 'y', p[11] | 0x20))
 			return 0;
 		k = K_MT_PRIORITY, m = 11;
 		break;
 	case W4('h', 'o', 'l', 'd'):
+		if (avail < 8)
+			return 0;
 		if (REST(4, 'f', 'o', 'r', p[7] | 0x20))
 			k = K_HOLDFOR, m = 7;
-		else if (REST(4, 'u', 'n', 't', 'i') && (p[8] | 0x20) == 'l')
+		else if (avail >= 10 && REST(4, 'u', 'n', 't', 'i') &&
+			 (p[8] | 0x20) == 'l')
 			k = K_HOLDUNTIL, m = 9;
 		else
 			return 0;
@@ -552,6 +574,86 @@ static BIG_INLINE int kw_fast(const unsigned char *p, size_t avail,
 		return 0;
 	*n = m;
 	return k;
+}
+
+static ALWAYS_INLINE int is_vend(unsigned char c)
+{
+	return c == ' ' || c == '\r' || c == '\n' || c == '\t';
+}
+
+/*
+ * Fast value dispatch, as kw_fast() for keywords: at the first octet after
+ * "=" of BODY, RET or NOTIFY (RFC 6152 §2, RFC 3030 §3, RFC 3461 §4.1,
+ * §4.3), a whole value of the grammar followed by SP, HT, CR or LF is
+ * taken at once: *val its decoded value (P->val_ as the value machine
+ * sets it). Returns the end of the value; NULL when that is not what is
+ * here (or not all of it yet): the value machine then does the same
+ * octet by octet, or reports the error.
+ */
+static BIG_INLINE const unsigned char *value_fast(const unsigned char *v,
+						  const unsigned char *pe,
+						  int k, uint8_t *val)
+{
+	size_t m;
+	uint8_t x = 0, bit;
+	if (k != K_BODY && k != K_RET && k != K_NOTIFY)
+		return NULL;
+	for (;;) {
+		size_t avail = (size_t)(pe - v);
+		uint32_t w;
+		if (avail < 5) /* four octets and the one after them */
+			return NULL;
+		w = fold4(v, 4);
+		/* digits are compared exactly: folding maps 0x17 to "7" */
+		if (k == K_BODY) {
+			if (w == W4('7', 'b', 'i', 't') && v[0] == '7')
+				m = 4, bit = POSTEL_BODY_7BIT;
+			else if (w == W4('8', 'b', 'i', 't') && v[0] == '8' &&
+				 avail >= 9 &&
+				 fold4(v + 4, 4) == W4('m', 'i', 'm', 'e'))
+				m = 8, bit = POSTEL_BODY_8BITMIME;
+			else if (w == W4('b', 'i', 'n', 'a') && avail >= 11 &&
+				 fold4(v + 4, 4) == W4('r', 'y', 'm', 'i') &&
+				 (v[8] | 0x20) == 'm' && (v[9] | 0x20) == 'e')
+				m = 10, bit = POSTEL_BODY_BINARYMIME;
+			else
+				return NULL;
+			x = bit;
+		} else if (k == K_RET) {
+			if (w == W4('f', 'u', 'l', 'l'))
+				x = POSTEL_RET_FULL;
+			else if (w == W4('h', 'd', 'r', 's'))
+				x = POSTEL_RET_HDRS;
+			else
+				return NULL;
+			m = 4;
+		} else {
+			if (avail < 6) /* five octets and the one after */
+				return NULL;
+			if (w == W4('n', 'e', 'v', 'e') && (v[4] | 0x20) == 'r')
+				m = 5, bit = POSTEL_NOTIFY_NEVER;
+			else if (w == W4('d', 'e', 'l', 'a') &&
+				 (v[4] | 0x20) == 'y')
+				m = 5, bit = POSTEL_NOTIFY_DELAY;
+			else if (avail >= 8 && w == W4('s', 'u', 'c', 'c') &&
+				 fold4(v + 4, 4) == W4('e', 's', 's', v[7] | 0x20))
+				m = 7, bit = POSTEL_NOTIFY_SUCCESS;
+			else if (avail >= 8 && w == W4('f', 'a', 'i', 'l') &&
+				 fold4(v + 4, 4) == W4('u', 'r', 'e', v[7] | 0x20))
+				m = 7, bit = POSTEL_NOTIFY_FAILURE;
+			else
+				return NULL;
+			x |= bit;
+			if (v[m] == ',') { /* notify-list-element (RFC 3461) */
+				v += m + 1;
+				continue;
+			}
+		}
+		if (!is_vend(v[m]))
+			return NULL;
+		*val = x;
+		return v + m;
+	}
 }
 
 /* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
@@ -1152,7 +1254,7 @@ static ALWAYS_INLINE uint32_t param_new(postel_command_parser *P,
 }
 
 /* A parameter without "=value": only SMTPUTF8 and REQUIRETLS take none. */
-static void param_novalue(postel_command_parser *P, postel_command *C,
+static ALWAYS_INLINE void param_novalue(postel_command_parser *P, postel_command *C,
 			  unsigned k)
 {
 	uint32_t bit = param_new(P, C, k);
