@@ -164,9 +164,13 @@ static const unsigned char *skip_long(const unsigned char *p,
 	return skip_run(p, pe, m);
 }
 
-/* The first 16 octets in line, with no loop around them. */
+/* The first 16 octets in line, with no loop around them. Fewer than 16
+ * left before pe (the end of a line): the 16 octets that end at pe, when
+ * the line has them (base is its start), with the ones before p shifted
+ * out. */
 static ALWAYS_INLINE const unsigned char *
-skip_run_simd(const unsigned char *p, const unsigned char *pe, unsigned m)
+skip_run_simd(const unsigned char *base, const unsigned char *p,
+	      const unsigned char *pe, unsigned m)
 {
 	if (pe - p >= 16) {
 		unsigned in = class16(LOAD16(p), m);
@@ -174,9 +178,15 @@ skip_run_simd(const unsigned char *p, const unsigned char *pe, unsigned m)
 			return p + __builtin_ctz(~in);
 		return skip_long(p + 16, pe, m);
 	}
+	if (pe - base >= 16) {
+		/* bits 16 - (pe - p) and up are 0: ~in stops there */
+		unsigned in = class16(LOAD16(pe - 16), m) >>
+			      (16 - (unsigned)(pe - p));
+		return p + __builtin_ctz(~in);
+	}
 	return skip_run(p, pe, m);
 }
-#define SKIP(p, pe, m) skip_run_simd(p, pe, m)
+#define SKIP(p, pe, m) skip_run_simd(base, p, pe, m)
 #else
 #define SKIP(p, pe, m) skip_run(p, pe, m)
 #endif
@@ -939,17 +949,13 @@ static void accepted_checks(postel_command_parser *P, postel_command *C,
 			    const unsigned char *base, size_t line)
 {
 	const postel_command_config *cfg = &P->config;
-	if (P->set_ & ((1u << S_LOCAL) | (1u << S_DOMAIN) | (1u << S_PATH))) {
-		if ((P->set_ & (1u << S_LOCAL)) &&
-		    P->me_[S_LOCAL] - P->ms_[S_LOCAL] > cfg->max_local_part)
-			V(LOCAL_PART_TOO_LONG);
-		if ((P->set_ & (1u << S_DOMAIN)) &&
-		    P->me_[S_DOMAIN] - P->ms_[S_DOMAIN] > cfg->max_domain)
-			V(DOMAIN_TOO_LONG);
-		if ((P->set_ & (1u << S_PATH)) &&
-		    P->me_[S_PATH] - P->ms_[S_PATH] > cfg->max_path)
-			V(PATH_TOO_LONG);
-	}
+	/* spans are final here; absent ones have length 0 */
+	if (C->local_part.n > cfg->max_local_part)
+		V(LOCAL_PART_TOO_LONG);
+	if (C->domain.n > cfg->max_domain)
+		V(DOMAIN_TOO_LONG);
+	if (C->path.n > cfg->max_path)
+		V(PATH_TOO_LONG);
 	if (C->flags & POSTEL_CMD_8BIT) {
 		if (!(cfg->options & POSTEL_CMD_OPT_SMTPUTF8))
 			V(EIGHT_BIT);
@@ -1047,9 +1053,9 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 		postel__cmd_syntax_error(P, C, base, line);
 		rebuild_spans(P, C, buf);
 	} else {
-		accepted_checks(P, C, base, line);
 		if (!fresh)
 			rebuild_spans(P, C, buf);
+		accepted_checks(P, C, base, line);
 	}
 	set_mailbox(P, C, buf);
 	if (line < 2 || base[line - 2] != '\r')
