@@ -1335,12 +1335,14 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 			break;
 		}
 		case K_NOTIFY:
-			C->notify = P->val_;
+			/* NEVER stays alone (RFC 3461 §4.1): a refused
+			 * combination is not stored either */
 			if ((P->val_ & POSTEL_NOTIFY_NEVER) &&
 			    P->val_ != POSTEL_NOTIFY_NEVER) {
 				V(NOTIFY_NEVER_COMBINED);
 				return;
 			}
+			C->notify = P->val_;
 			break;
 		case K_ORCPT: {
 			uint32_t semi = P->ms_[S_SEMI];
