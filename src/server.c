@@ -28,6 +28,21 @@
 #include <stddef.h>
 #include <string.h>
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define SRV_SSE2 1
+#endif
+
+/* The per-command paths are a few dozen instructions; these keep the rare
+ * branches out of them (and the small helpers in). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SRV_INLINE static inline __attribute__((always_inline))
+#define SRV_COLD static __attribute__((noinline, cold))
+#else
+#define SRV_INLINE static inline
+#define SRV_COLD static
+#endif
+
 /* ---------------------------------------------------------------------- */
 /* Engine state                                                           */
 /* ---------------------------------------------------------------------- */
@@ -370,7 +385,7 @@ static void fmt_reply(const srv *s, ob *o, unsigned code, const char *enh,
 	}
 }
 
-static void count_error(srv *s, unsigned code);
+SRV_INLINE void count_error(srv *s, unsigned code);
 
 /* Write a one-line reply: code, then the enhanced code (when on), the
  * hostname (greeting-type replies) and the text, joined by single spaces,
@@ -457,23 +472,27 @@ static int reply_lit(srv *s, unsigned code, const char *with, size_t wn,
 		  sizeof(#code " " enh " " text "\r\n") - 1,                     \
 		  #code " " text "\r\n", sizeof(#code " " text "\r\n") - 1, fl)
 
-/* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
- * replies that say the client broke the protocol. */
-static void count_error(srv *s, unsigned code)
+/* Too many errors: 421 and close (RFC 5321 §3.8: 421 may answer any
+ * command when the server must close). */
+SRV_COLD void too_many_errors(srv *s)
 {
-	switch (code) {
-	case 500: case 501: case 502: case 503: case 504: case 553: case 555:
-		break;
-	default:
-		return;
-	}
-	if (++s->ss.errors < s->max_errors || s->ss.closing)
-		return;
-	/* too many errors: 421 and close (RFC 5321 §3.8: 421 may answer any
-	 * command when the server must close) */
 	put_line(s, 421, "4.7.0", 5, "Error: too many errors", 22, R_HOST);
 	s->ss.closing = 1;
 	s->ss.err = POSTEL_E_PROTOCOL;
+}
+
+/* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
+ * replies that say the client broke the protocol (500-504, 553, 555; bit
+ * i of the mask: code 500 + i). */
+#define ERROR_CODES (0x1full | 1ull << 53 | 1ull << 55)
+SRV_INLINE void count_error(srv *s, unsigned code)
+{
+	unsigned k = code - 500;
+	if (k > 55 || !(ERROR_CODES >> k & 1))
+		return;
+	if (++s->ss.errors < s->max_errors || s->ss.closing)
+		return;
+	too_many_errors(s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1639,6 +1658,37 @@ static int early_talk(srv *s, postel_server_event *ev, postel_violation v)
 	return 1;
 }
 
+/* The first LF in [p, end), or NULL. Command lines are a few dozen
+ * octets: 16 at a time in line, never reading outside [p, end) (the last
+ * block overlaps the one before, whose octets hold no LF), instead of a
+ * library call for every line. */
+SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
+					const unsigned char *end)
+{
+#ifdef SRV_SSE2
+	if (end - p >= 16) {
+		const __m128i lf = _mm_set1_epi8('\n');
+		for (;;) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned m = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(v, lf));
+			if (m)
+				return p + postel__ctz32(m);
+			p += 16;
+			if (end - p < 16)
+				break;
+		}
+		if (p == end)
+			return NULL;
+		p = end - 16;
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
+		return m ? p + postel__ctz32(m) : NULL;
+	}
+#endif
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
 /* Find the next complete line in [ipos, iend); over-long lines are dropped
  * as they come. Returns the line length (LF included), 0 when more input
  * is needed, or -1 when an over-long line just ended (its bytes are gone). */
@@ -1657,7 +1707,7 @@ static long next_line(srv *s)
 		ss->discarding = 0;
 		return -1;
 	}
-	const unsigned char *lf = memchr(p + ss->scan, '\n', n - ss->scan);
+	const unsigned char *lf = find_lf(p + ss->scan, p + n);
 	if (lf) {
 		ss->scan = 0;
 		return (long)(lf - p + 1);
@@ -2191,8 +2241,17 @@ static int valid_text(const char *t, size_t n, size_t prefix, int multi)
 	return 1;
 }
 
+/* DATA accepted: the decoder starts on the transaction's body type. */
+static void data_start(srv *s)
+{
+	postel_data_config dc;
+	data_config(s, &dc);
+	postel_data_decoder_init(&s->dec, &dc);
+	s->ss.phase = P_DATA;
+}
+
 /* The effects of an answer on the session (the reply is already out). */
-static void apply(srv *s, postel_server_event_type t, unsigned code)
+SRV_INLINE void apply(srv *s, postel_server_event_type t, unsigned code)
 {
 	session *ss = &s->ss;
 	int ok = code < 400;
@@ -2229,12 +2288,8 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 			ss->rcpts++;
 		break;
 	case POSTEL_SERVER_EV_DATA:
-		if (ok) {
-			postel_data_config dc;
-			data_config(s, &dc);
-			postel_data_decoder_init(&s->dec, &dc);
-			ss->phase = P_DATA;
-		}
+		if (ok)
+			data_start(s);
 		break;
 	case POSTEL_SERVER_EV_CHUNK:
 		if (!ok) /* RFC 3030 §2: the transaction has failed */
@@ -2274,8 +2329,8 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 	 1u << POSTEL_SERVER_EV_ETRN | 1u << POSTEL_SERVER_EV_CONNECT)
 
 /* The reply to the pending decision is out: apply its effects. */
-static postel_status answered_with(srv *s, postel_server_event_type t,
-				   unsigned code)
+SRV_INLINE postel_status answered_with(srv *s, postel_server_event_type t,
+				       unsigned code)
 {
 	session *ss = &s->ss;
 	ss->pend = 0;
@@ -2344,7 +2399,7 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 /* The default reply of the pending decision (accept, or reject with code
  * 0): a static line when it is one; the greeting and HELO replies are
  * put together here without the checks an application's reply needs. */
-static postel_status answer_default(srv *s, int negative)
+SRV_INLINE postel_status answer_default(srv *s, int negative)
 {
 	unsigned t = s->ss.pend;
 	if (!(STATIC_DEFAULTS >> t & 1) || !t) {
