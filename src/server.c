@@ -481,6 +481,35 @@ SRV_COLD void too_many_errors(srv *s)
 	s->ss.err = POSTEL_E_PROTOCOL;
 }
 
+/* A greeting-type line (RFC 5321 §4.3.1: the hostname first) whose parts
+ * around the hostname are literals: two fixed-size copies and the
+ * hostname's. Returns its length, 0 (nothing written) when it does not
+ * fit. */
+SRV_INLINE size_t put_host_line(srv *s, const char *pre, size_t pn,
+				const char *post, size_t tn)
+{
+	size_t n = pn + s->host_n + tn;
+	if (n > out_room(s))
+		return 0;
+	unsigned char *q = s->out + s->oend;
+	memcpy(q, pre, pn);
+	memcpy(q + pn, s->host, s->host_n);
+	memcpy(q + pn + s->host_n, post, tn);
+	s->oend += (uint32_t)n;
+	return n;
+}
+
+/* HOST_LINE(s, 221, "2.0.0", "Bye"): "221 2.0.0 <host> Bye" CRLF, the
+ * enhanced code only when on (RFC 2034 §3 (4) keeps it off the greeting:
+ * enh "" there). */
+#define HOST_PART(code, enh, text)                                            \
+	#code " " enh, sizeof(#code " " enh) - 1, " " text "\r\n",             \
+		sizeof(" " text "\r\n") - 1
+#define HOST_LINE(s, code, enh, text)                                         \
+	(enh_on(s) && sizeof(enh) > 1                                          \
+		 ? put_host_line(s, HOST_PART(code, enh " ", text))              \
+		 : put_host_line(s, HOST_PART(code, "", text)))
+
 /* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
  * replies that say the client broke the protocol (500-504, 553, 555; bit
  * i of the mask: code 500 + i). */
@@ -1603,9 +1632,9 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		REPLY(s, 250, "2.0.0", "Ok", R_FLUSH);
 		return answered(ev);
 	case POSTEL_VERB_QUIT: /* RFC 5321 §4.1.1.10 */
-		reply_n(s, 221, "2.0.0", 5,
-			"Service closing transmission channel", 36,
-		      R_HOST | R_CLOSE);
+		if (HOST_LINE(s, 221, "2.0.0",
+			      "Service closing transmission channel"))
+			ss->closing = 1;
 		return answered(ev);
 	case POSTEL_VERB_VRFY:
 		ev->arg = c->arg;
@@ -2000,17 +2029,26 @@ static int do_skip(srv *s)
 /* next                                                                   */
 /* ---------------------------------------------------------------------- */
 
+/* Whether there is work now (no answer, output or input awaited); what
+ * was awaited is over when there is. */
+SRV_INLINE int ready(srv *s)
+{
+	session *ss = &s->ss;
+	if (ss->pend || ss->closing)
+		return 0;
+	if (ss->wait != W_NONE) {
+		if (!can_work(s))
+			return 0;
+		ss->wait = W_NONE;
+	}
+	return 1;
+}
+
+/* Called when ready(). */
 static int step(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
 	for (;;) {
-		if (ss->pend || ss->closing)
-			return 0;
-		if (ss->wait != W_NONE) {
-			if (!can_work(s))
-				return 0;
-			ss->wait = W_NONE;
-		}
 		int r;
 		switch (ss->phase) {
 		case P_CONNECT:
@@ -2044,8 +2082,8 @@ static int step(srv *s, postel_server_event *ev)
 		default:
 			return 0;
 		}
-		if (r != 2)
-			return r;
+		if (r != 2 || !ready(s))
+			return r == 2 ? 0 : r;
 	}
 }
 
@@ -2056,8 +2094,7 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 	srv *s = S(ps);
 	/* nothing to do (an answer, output or input is awaited): return
 	 * before any work is set up */
-	if (s->ss.pend || s->ss.closing ||
-	    (s->ss.wait != W_NONE && !can_work(s)))
+	if (!ready(s))
 		return 0;
 	POSTEL__ENTER(s->ss.in_call);
 	int r = step(s, ev);
@@ -2352,9 +2389,9 @@ SRV_INLINE postel_status answered_with(srv *s, postel_server_event_type t,
 /* Write the reply to the pending decision `t` (code, enhanced code and
  * text already checked; `multi`: the text has several lines) and apply
  * it. */
-static postel_status emit(srv *s, postel_server_event_type t, unsigned code,
-			  const char *enh, size_t en, const char *text,
-			  size_t tn, int multi)
+SRV_INLINE postel_status emit(srv *s, postel_server_event_type t,
+			      unsigned code, const char *enh, size_t en,
+			      const char *text, size_t tn, int multi)
 {
 	session *ss = &s->ss;
 	int neg = code >= 400;
@@ -2409,11 +2446,13 @@ SRV_INLINE postel_status answer_default(srv *s, int negative)
 			return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0,
 				    0);
 		/* RFC 5321 §4.2, RFC 2033 §4.1 */
-		if (s->flags & POSTEL_SERVER_LMTP)
-			return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0,
-				    "LMTP", 4, 0);
-		return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0, "ESMTP", 5,
-			    0);
+		size_t n = s->flags & POSTEL_SERVER_LMTP
+				   ? put_host_line(s, HOST_PART(220, "", "LMTP"))
+				   : put_host_line(s, HOST_PART(220, "", "ESMTP"));
+		if (!n)
+			return POSTEL_E_LIMIT;
+		s->ss.greet_left = (uint32_t)n;
+		return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
 	}
 	const defaults *d = &dflt[t];
 	int ue = enh_on(s) & d->enh_form[negative];
