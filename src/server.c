@@ -1043,21 +1043,24 @@ postel_status postel_server_send_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
 	session *ss = &s->ss;
-	if (len > (size_t)(s->oend - s->opos))
-		return POSTEL_E_ARGUMENT;
-	s->opos += (uint32_t)len;
-	if (ss->greet_left)
-		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
-						       : ss->greet_left;
-	if (s->opos == s->oend) {
-		/* all sent: room is whole again, nothing waits for output */
+	size_t pending = s->oend - s->opos;
+	if (len >= pending) {
+		if (len > pending)
+			return POSTEL_E_ARGUMENT;
+		/* all sent (the greeting, first out, too): room is whole
+		 * again, nothing waits for output */
 		s->opos = s->oend = 0;
+		ss->greet_left = 0;
 		if (ss->wait == W_ROOM || ss->wait == W_FLUSH)
 			ss->wait = W_NONE;
 		if (ss->closing)
 			ss->phase = P_CLOSED;
 		return POSTEL_OK;
 	}
+	s->opos += (uint32_t)len;
+	if (ss->greet_left)
+		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
+						       : ss->greet_left;
 	if (s->opos > 0 && out_room(s) < s->reserve) {
 		memmove(s->out, s->out + s->opos, s->oend - s->opos);
 		s->oend -= s->opos;
@@ -1299,6 +1302,9 @@ static int fixed_reply(srv *s, postel_server_event *ev, enum fixed_reply f,
  * authentication / TLS when the config requires them. */
 static enum fixed_reply policy_gate(const srv *s, postel_verb v)
 {
+	if (!(s->flags &
+	      (POSTEL_SERVER_TLS_REQUIRED | POSTEL_SERVER_AUTH_REQUIRED)))
+		return F_NONE; /* the usual config: one test */
 	if ((s->flags & POSTEL_SERVER_TLS_REQUIRED) && !s->ss.tls) {
 		/* RFC 3207 §4: 530 to every command other than NOOP, EHLO,
 		 * STARTTLS or QUIT (LHLO is LMTP's EHLO) */
@@ -1545,7 +1551,7 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 {
 	session *ss = &s->ss;
 	postel_verb v = c->verb;
-	int lmtp = (s->flags & POSTEL_SERVER_LMTP) != 0;
+	int lmtp;
 
 	/* RFC 5321 §3.1 / RFC 7504 §3: after a 554 (521) greeting, every
 	 * command but QUIT gets 503 (521) */
@@ -1594,6 +1600,7 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 	case POSTEL_VERB_HELO:
 	case POSTEL_VERB_EHLO:
 	case POSTEL_VERB_LHLO:
+		lmtp = (s->flags & POSTEL_SERVER_LMTP) != 0;
 		if (lmtp != (v == POSTEL_VERB_LHLO)) {
 			/* RFC 2033 §4.1: HELO and EHLO are not present in
 			 * LMTP (500 recommended); LHLO is not an SMTP
@@ -1752,6 +1759,27 @@ static long next_line(srv *s)
 	return 0;
 }
 
+/* An over-long line (its octets are gone): RFC 5321 §4.5.3.1.10 "500 Line
+ * too long" (X.5.6, RFC 5248); RFC 4954 §4 for SASL lines. */
+SRV_COLD int line_too_long(srv *s, postel_server_event *ev)
+{
+	session *ss = &s->ss;
+	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
+	postel__vlist_add(&ev->violations, ss->phase == P_SASL
+						   ? POSTEL_V_AUTH_LINE_TOO_LONG
+						   : POSTEL_V_LINE_TOO_LONG);
+	if (ss->phase == P_SASL) {
+		ss->phase = P_CMD;
+		ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
+		reply(s, 500, "5.5.6",
+		      "Error: authentication exchange line is too long",
+		      R_FLUSH);
+		return 1;
+	}
+	REPLY(s, 500, "5.5.6", "Error: line too long", 0);
+	return 1;
+}
+
 static int do_line(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
@@ -1765,35 +1793,16 @@ static int do_line(srv *s, postel_server_event *ev)
 			return 1;
 	}
 	long len = next_line(s);
-	if (len == 0)
-		return need_input(s);
-	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
-	if (len > 0 && (uint32_t)len > s->lim_line &&
+	if (len <= 0)
+		return len == 0 ? need_input(s) : line_too_long(s, ev);
+	if ((uint32_t)len > s->lim_line &&
 	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
 		/* the same answer as for a line dropped while it arrived, so
 		 * the result does not depend on how the bytes came in */
 		s->ipos += (uint32_t)len;
-		len = -1;
+		return line_too_long(s, ev);
 	}
-	if (len < 0) {
-		/* RFC 5321 §4.5.3.1.10 "500 Line too long" (X.5.6, RFC 5248);
-		 * RFC 4954 §4 for SASL lines */
-		postel__vlist_add(&ev->violations,
-				  ss->phase == P_SASL
-					  ? POSTEL_V_AUTH_LINE_TOO_LONG
-					  : POSTEL_V_LINE_TOO_LONG);
-		if (ss->phase == P_SASL) {
-			ss->phase = P_CMD;
-			ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
-			reply(s, 500, "5.5.6",
-			      "Error: authentication exchange line is too "
-			      "long",
-			      R_FLUSH);
-			return 1;
-		}
-		REPLY(s, 500, "5.5.6", "Error: line too long", 0);
-		return 1;
-	}
+	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
 	const char *line = (const char *)s->in + s->ipos;
 	s->ipos += (uint32_t)len;
 	size_t le = (size_t)len - 1;
@@ -2106,6 +2115,17 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 /* Answers                                                                */
 /* ---------------------------------------------------------------------- */
 
+/* Room for the longest default line (VRFY's), in 16-octet blocks. */
+#define LINE_PAD 80
+
+#ifdef SRV_SSE2
+SRV_INLINE void copy16(unsigned char *d, const char *src)
+{
+	_mm_storeu_si128((__m128i *)(void *)d,
+			 _mm_loadu_si128((const __m128i *)(const void *)src));
+}
+#endif
+
 typedef struct defaults {
 	unsigned ok_code;
 	const char *ok_enh, *ok_text;
@@ -2113,9 +2133,10 @@ typedef struct defaults {
 	const char *no_enh, *no_text;
 	uint8_t ok_en, ok_tn, no_en, no_tn;
 	/* the whole default lines [accept, reject][without, with the
-	 * enhanced code], and whether the enhanced form is the one sent
-	 * when ENHANCEDSTATUSCODES is on (not for 3xx: RFC 2034 §4) */
-	const char *line[2][2];
+	 * enhanced code], zero-padded to whole 16-octet blocks, and whether
+	 * the enhanced form is the one sent when ENHANCEDSTATUSCODES is on
+	 * (not for 3xx: RFC 2034 §4) */
+	char line[2][2][LINE_PAD];
 	uint8_t ln[2][2];
 	uint8_t enh_form[2];
 } defaults;
@@ -2459,7 +2480,25 @@ SRV_INLINE postel_status answer_default(srv *s, int negative)
 	size_t ln = d->ln[negative][ue];
 	if (ln > out_room(s))
 		return POSTEL_E_LIMIT;
-	memcpy(s->out + s->oend, d->line[negative][ue], ln);
+	unsigned char *q = s->out + s->oend;
+	const char *src = d->line[negative][ue];
+#ifdef SRV_SSE2
+	if (out_room(s) >= LINE_PAD) {
+		/* whole blocks (a library call or string instruction costs
+		 * more for a few dozen octets): what lands past the line is
+		 * free room */
+		copy16(q, src);
+		if (ln > 16) {
+			copy16(q + 16, src + 16);
+			if (ln > 32) {
+				copy16(q + 32, src + 32);
+				copy16(q + 48, src + 48);
+				copy16(q + 64, src + 64);
+			}
+		}
+	} else
+#endif
+		memcpy(q, src, ln);
 	s->oend += (uint32_t)ln;
 	return answered_with(s, (postel_server_event_type)t,
 			     negative ? d->no_code : d->ok_code);
