@@ -37,9 +37,11 @@
  * branches out of them (and the small helpers in). */
 #if defined(__GNUC__) || defined(__clang__)
 #define SRV_INLINE static inline __attribute__((always_inline))
+#define SRV_OUTLINE static __attribute__((noinline))
 #define SRV_COLD static __attribute__((noinline, cold))
 #else
 #define SRV_INLINE static inline
+#define SRV_OUTLINE static
 #define SRV_COLD static
 #endif
 
@@ -481,6 +483,30 @@ SRV_COLD void too_many_errors(srv *s)
 	s->ss.err = POSTEL_E_PROTOCOL;
 }
 
+#ifdef SRV_SSE2
+SRV_INLINE void copy16(unsigned char *d, const char *src)
+{
+	_mm_storeu_si128((__m128i *)(void *)d,
+			 _mm_loadu_si128((const __m128i *)(const void *)src));
+}
+#endif
+
+/* Copy a literal (n known at compile time once inlined): 16-octet moves,
+ * the last one ending at n, where compilers emit a string instruction
+ * for a few dozen octets. */
+SRV_INLINE void copy_lit(unsigned char *d, const char *src, size_t n)
+{
+#ifdef SRV_SSE2
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			copy16(d + i, src + i);
+		copy16(d + n - 16, src + n - 16);
+		return;
+	}
+#endif
+	memcpy(d, src, n);
+}
+
 /* A greeting-type line (RFC 5321 §4.3.1: the hostname first) whose parts
  * around the hostname are literals: two fixed-size copies and the
  * hostname's. Returns its length, 0 (nothing written) when it does not
@@ -492,9 +518,9 @@ SRV_INLINE size_t put_host_line(srv *s, const char *pre, size_t pn,
 	if (n > out_room(s))
 		return 0;
 	unsigned char *q = s->out + s->oend;
-	memcpy(q, pre, pn);
+	copy_lit(q, pre, pn);
 	memcpy(q + pn, s->host, s->host_n);
-	memcpy(q + pn + s->host_n, post, tn);
+	copy_lit(q + pn + s->host_n, post, tn);
 	s->oend += (uint32_t)n;
 	return n;
 }
@@ -2053,8 +2079,9 @@ SRV_INLINE int ready(srv *s)
 	return 1;
 }
 
-/* Called when ready(). */
-static int step(srv *s, postel_server_event *ev)
+/* Called when ready(); kept out of postel_server_next() so that a call
+ * with nothing to do does not set up its frame. */
+SRV_OUTLINE int step(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
 	for (;;) {
@@ -2117,14 +2144,6 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 
 /* Room for the longest default line (VRFY's), in 16-octet blocks. */
 #define LINE_PAD 80
-
-#ifdef SRV_SSE2
-SRV_INLINE void copy16(unsigned char *d, const char *src)
-{
-	_mm_storeu_si128((__m128i *)(void *)d,
-			 _mm_loadu_si128((const __m128i *)(const void *)src));
-}
-#endif
 
 typedef struct defaults {
 	unsigned ok_code;
@@ -2455,26 +2474,30 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 			    const char *text, int negative);
 
 /* The default reply of the pending decision (accept, or reject with code
- * 0): a static line when it is one; the greeting and HELO replies are
- * put together here without the checks an application's reply needs. */
+ * 0): a static line when it is one (answer_default); the greeting and
+ * HELO replies are put together without the checks an application's
+ * reply needs (answer_built, out of the static path). */
+SRV_OUTLINE postel_status answer_built(srv *s, unsigned t, int negative)
+{
+	if (negative || !t || t == POSTEL_SERVER_EV_CHUNK)
+		return answer(s, 0, NULL, NULL, negative);
+	if (t == POSTEL_SERVER_EV_HELO)
+		return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0, 0);
+	/* RFC 5321 §4.2, RFC 2033 §4.1 */
+	size_t n = s->flags & POSTEL_SERVER_LMTP
+			   ? put_host_line(s, HOST_PART(220, "", "LMTP"))
+			   : put_host_line(s, HOST_PART(220, "", "ESMTP"));
+	if (!n)
+		return POSTEL_E_LIMIT;
+	s->ss.greet_left = (uint32_t)n;
+	return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
+}
+
 SRV_INLINE postel_status answer_default(srv *s, int negative)
 {
 	unsigned t = s->ss.pend;
-	if (!(STATIC_DEFAULTS >> t & 1) || !t) {
-		if (negative || !t || t == POSTEL_SERVER_EV_CHUNK)
-			return answer(s, 0, NULL, NULL, negative);
-		if (t == POSTEL_SERVER_EV_HELO)
-			return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0,
-				    0);
-		/* RFC 5321 §4.2, RFC 2033 §4.1 */
-		size_t n = s->flags & POSTEL_SERVER_LMTP
-				   ? put_host_line(s, HOST_PART(220, "", "LMTP"))
-				   : put_host_line(s, HOST_PART(220, "", "ESMTP"));
-		if (!n)
-			return POSTEL_E_LIMIT;
-		s->ss.greet_left = (uint32_t)n;
-		return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
-	}
+	if (!(STATIC_DEFAULTS >> t & 1) || !t)
+		return answer_built(s, t, negative);
 	const defaults *d = &dflt[t];
 	int ue = enh_on(s) & d->enh_form[negative];
 	size_t ln = d->ln[negative][ue];
