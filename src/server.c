@@ -2414,9 +2414,11 @@ SRV_INLINE postel_status answered_with(srv *s, postel_server_event_type t,
 	apply(s, t, code);
 	if ((FLUSH_EVENTS >> t & 1) && ss->wait == W_NONE)
 		ss->wait = W_FLUSH;
-	if (code == 421) /* RFC 5321 §3.8: 421 closes */
-		ss->closing = 1;
-	count_error(s, code);
+	if (code >= 421) { /* positive replies need neither */
+		if (code == 421) /* RFC 5321 §3.8: 421 closes */
+			ss->closing = 1;
+		count_error(s, code);
+	}
 	return POSTEL_OK;
 }
 
