@@ -128,6 +128,7 @@ typedef struct srv {
 	uint16_t reserve; /* output room needed before a command */
 	uint16_t ehlo_n[2]; /* EHLO reply length without / with TLS */
 	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
+	uint32_t kw_end[2]; /* ... those that end a copy (put_ehlo) */
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
 	char rcptmax[10];   /* max_rcpt in decimal (LIMITS RCPTMAX=) */
@@ -608,6 +609,13 @@ static const struct keyword {
 /* The keywords[] bit of a keyword (its POSTEL_SERVER_EXT_ name). */
 #define KW_BIT(id) (1u << KWI_##id)
 
+/* Offered keywords followed by parameters (bit i: keywords[i]). */
+static uint32_t kw_with_params(const srv *s)
+{
+	return KW_BIT(AUTH) | KW_BIT(LIMITS) |
+	       (s->max_size ? KW_BIT(SIZE) : 0);
+}
+
 /* The EHLO keywords offered (bit i: keywords[i]) without and under TLS:
  * STARTTLS never under TLS (RFC 3207 §4.2), REQUIRETLS only under TLS
  * (RFC 8689 §4), AUTH as configured. */
@@ -618,9 +626,14 @@ static void offered_keywords(srv *s)
 	uint32_t m = 0 KEYWORDS(KW_OFFERED);
 	s->kw[0] = m & ~KW_BIT(REQUIRETLS);
 	s->kw[1] = m & ~KW_BIT(STARTTLS);
-	for (int tls = 0; tls < 2; tls++)
+	for (int tls = 0; tls < 2; tls++) {
 		if (!auth_offered(s, tls))
 			s->kw[tls] &= ~KW_BIT(AUTH);
+		/* the lines of offered keywords one after the other go out in
+		 * one copy, up to a gap or a keyword with parameters */
+		uint32_t k = s->kw[tls];
+		s->kw_end[tls] = (k & ~(k >> 1)) | (k & kw_with_params(s));
+	}
 }
 
 /* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
@@ -752,26 +765,18 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 	}
 	*q++ = '\r';
 	*q++ = '\n';
-	/* keywords with parameters after them end a copy */
-	uint32_t pm = KW_BIT(AUTH) |
-		      KW_BIT(LIMITS) |
-		      (s->max_size ? KW_BIT(SIZE) : 0);
-	for (uint32_t m = s->kw[tls]; m;) {
-		/* the run of offered keywords from the lowest one, up to the
-		 * first with parameters */
-		unsigned i = postel__ctz32(m);
-		uint32_t run = m & ~(m + (m & (0u - m)));
-		uint32_t p = run & pm;
-		if (p)
-			run &= (p & (0u - p)) * 2u - 1u;
-		m &= ~run;
-		const struct keyword *a = &keywords[i];
-		const struct keyword *z = a + postel__ctz32(~(run >> i)) - 1;
+	uint32_t pm = kw_with_params(s);
+	for (uint32_t m = s->kw[tls], e = s->kw_end[tls]; m; e &= e - 1) {
+		/* the run of offered keywords from the lowest one to the
+		 * first that ends a copy (offered_keywords()) */
+		unsigned i = postel__ctz32(m), j = postel__ctz32(e);
+		m &= ~((2u << j) - 1u);
+		const struct keyword *a = &keywords[i], *z = &keywords[j];
 		size_t n = (size_t)(z->off + z->len - a->off);
 		memcpy(q, kw_pool + a->off, n);
 		last = q + (z->off - a->off);
 		q += n;
-		if (!p)
+		if (!(pm >> j & 1))
 			continue;
 		q -= 2; /* the parameters go before the CRLF */
 		if (z->param == KP_SIZE) {
