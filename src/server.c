@@ -716,12 +716,18 @@ static size_t kw_param_len(const srv *s, unsigned kp)
 static size_t kw_size(const srv *s, uint32_t m)
 {
 	size_t n = 0;
-	for (; m; m &= m - 1) {
-		const struct keyword *k = &keywords[postel__ctz32(m)];
-		n += k->len;
-		if (k->param)
-			n += kw_param_len(s, k->param);
+	/* a run of adjacent keywords has its lines adjacent in kw_pool */
+	for (uint32_t r = m; r;) {
+		unsigned i = postel__ctz32(r);
+		uint32_t run = r & ~(r + (r & (0u - r)));
+		r &= ~run;
+		const struct keyword *z =
+			&keywords[i + postel__ctz32(~(run >> i)) - 1];
+		n += (size_t)(z->off + z->len - keywords[i].off);
 	}
+	for (uint32_t p = m & (KW_BIT(SIZE) | KW_BIT(AUTH) | KW_BIT(LIMITS)); p;
+	     p &= p - 1)
+		n += kw_param_len(s, keywords[postel__ctz32(p)].param);
 	return n;
 }
 
