@@ -97,6 +97,7 @@ typedef struct session {
 	uint8_t last;       /* BDAT chunk is LAST */
 	uint8_t in_call;
 	uint8_t helo_n;
+	uint8_t pipe;       /* PIPELINING in force (parser_update()) */
 	uint16_t skip_reply; /* P_SKIP: index into fixed[] to send after */
 	uint32_t scan;      /* bytes after ipos already searched for LF */
 	uint32_t errors;    /* protocol error replies sent */
@@ -680,12 +681,14 @@ static uint32_t esmtp_options(const srv *s)
 /* Set the parser up for the session's state (EHLO, TLS); called where
  * either changes. The parser is initialised once (init); its config may
  * change between lines (command.h), so only the two words that depend on
- * the state are set. */
+ * the state are set. Whether PIPELINING is in force (RFC 2920 §3.1: it
+ * was offered in the EHLO reply) is kept with them: every line asks. */
 static void parser_update(srv *s)
 {
 	int esmtp = s->ss.helo_kind == 2;
 	s->parser.config.params = esmtp ? s->params[s->ss.tls] : 0;
 	s->parser.config.options = esmtp ? s->options : 0;
+	s->ss.pipe = esmtp && (s->ext & POSTEL_SERVER_EXT_PIPELINING);
 }
 
 /* Length of the parameters after a keyword (with the leading space). */
@@ -1172,8 +1175,7 @@ const char *postel_server_event_name(postel_server_event_type t)
 
 static int pipelining(const srv *s)
 {
-	return (s->ext & POSTEL_SERVER_EXT_PIPELINING) &&
-	       s->ss.helo_kind == 2;
+	return s->ss.pipe;
 }
 
 /* Line limit for a line starting with `p` (n bytes so far): the verb
