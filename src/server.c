@@ -530,12 +530,12 @@ SRV_INLINE size_t put_host_line(srv *s, const char *pre, size_t pn,
 /* HOST_LINE(s, 221, "2.0.0", "Bye"): "221 2.0.0 <host> Bye" CRLF, the
  * enhanced code only when on (RFC 2034 §3 (4) keeps it off the greeting:
  * enh "" there). */
-#define HOST_PART(code, enh, text)                                            \
+#define HOST_PART(code, enh, text)                                             \
 	#code " " enh, sizeof(#code " " enh) - 1, " " text "\r\n",             \
 		sizeof(" " text "\r\n") - 1
-#define HOST_LINE(s, code, enh, text)                                         \
+#define HOST_LINE(s, code, enh, text)                                          \
 	(enh_on(s) && sizeof(enh) > 1                                          \
-		 ? put_host_line(s, HOST_PART(code, enh " ", text))              \
+		 ? put_host_line(s, HOST_PART(code, enh " ", text))            \
 		 : put_host_line(s, HOST_PART(code, "", text)))
 
 /* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
@@ -1743,10 +1743,11 @@ SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
 #ifdef SRV_SSE2
 	if (end - p >= 16) {
 		const __m128i lf = _mm_set1_epi8('\n');
+		unsigned m;
 		for (;;) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			unsigned m = (unsigned)_mm_movemask_epi8(
-				_mm_cmpeq_epi8(v, lf));
+			const __m128i *b = (const __m128i *)(const void *)p;
+			m = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_loadu_si128(b), lf));
 			if (m)
 				return p + postel__ctz32(m);
 			p += 16;
@@ -1756,8 +1757,8 @@ SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
 		if (p == end)
 			return NULL;
 		p = end - 16;
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)p), lf));
 		return m ? p + postel__ctz32(m) : NULL;
 	}
 #endif
