@@ -28,6 +28,23 @@
 #include <stddef.h>
 #include <string.h>
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define SRV_SSE2 1
+#endif
+
+/* The per-command paths are a few dozen instructions; these keep the rare
+ * branches out of them (and the small helpers in). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SRV_INLINE static inline __attribute__((always_inline))
+#define SRV_OUTLINE static __attribute__((noinline))
+#define SRV_COLD static __attribute__((noinline, cold))
+#else
+#define SRV_INLINE static inline
+#define SRV_OUTLINE static
+#define SRV_COLD static
+#endif
+
 /* ---------------------------------------------------------------------- */
 /* Engine state                                                           */
 /* ---------------------------------------------------------------------- */
@@ -80,6 +97,7 @@ typedef struct session {
 	uint8_t last;       /* BDAT chunk is LAST */
 	uint8_t in_call;
 	uint8_t helo_n;
+	uint8_t pipe;       /* PIPELINING in force (parser_update()) */
 	uint16_t skip_reply; /* P_SKIP: index into fixed[] to send after */
 	uint32_t scan;      /* bytes after ipos already searched for LF */
 	uint32_t errors;    /* protocol error replies sent */
@@ -111,6 +129,7 @@ typedef struct srv {
 	uint16_t reserve; /* output room needed before a command */
 	uint16_t ehlo_n[2]; /* EHLO reply length without / with TLS */
 	uint32_t kw[2];     /* EHLO keywords offered without / with TLS */
+	uint32_t kw_end[2]; /* ... those that end a copy (put_ehlo) */
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
 	char rcptmax[10];   /* max_rcpt in decimal (LIMITS RCPTMAX=) */
@@ -370,7 +389,7 @@ static void fmt_reply(const srv *s, ob *o, unsigned code, const char *enh,
 	}
 }
 
-static void count_error(srv *s, unsigned code);
+SRV_INLINE void count_error(srv *s, unsigned code);
 
 /* Write a one-line reply: code, then the enhanced code (when on), the
  * hostname (greeting-type replies) and the text, joined by single spaces,
@@ -457,23 +476,80 @@ static int reply_lit(srv *s, unsigned code, const char *with, size_t wn,
 		  sizeof(#code " " enh " " text "\r\n") - 1,                     \
 		  #code " " text "\r\n", sizeof(#code " " text "\r\n") - 1, fl)
 
-/* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
- * replies that say the client broke the protocol. */
-static void count_error(srv *s, unsigned code)
+/* Too many errors: 421 and close (RFC 5321 §3.8: 421 may answer any
+ * command when the server must close). */
+SRV_COLD void too_many_errors(srv *s)
 {
-	switch (code) {
-	case 500: case 501: case 502: case 503: case 504: case 553: case 555:
-		break;
-	default:
-		return;
-	}
-	if (++s->ss.errors < s->max_errors || s->ss.closing)
-		return;
-	/* too many errors: 421 and close (RFC 5321 §3.8: 421 may answer any
-	 * command when the server must close) */
 	put_line(s, 421, "4.7.0", 5, "Error: too many errors", 22, R_HOST);
 	s->ss.closing = 1;
 	s->ss.err = POSTEL_E_PROTOCOL;
+}
+
+#ifdef SRV_SSE2
+SRV_INLINE void copy16(unsigned char *d, const char *src)
+{
+	_mm_storeu_si128((__m128i *)(void *)d,
+			 _mm_loadu_si128((const __m128i *)(const void *)src));
+}
+#endif
+
+/* Copy a literal (n known at compile time once inlined): 16-octet moves,
+ * the last one ending at n, where compilers emit a string instruction
+ * for a few dozen octets. */
+SRV_INLINE void copy_lit(unsigned char *d, const char *src, size_t n)
+{
+#ifdef SRV_SSE2
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			copy16(d + i, src + i);
+		copy16(d + n - 16, src + n - 16);
+		return;
+	}
+#endif
+	memcpy(d, src, n);
+}
+
+/* A greeting-type line (RFC 5321 §4.3.1: the hostname first) whose parts
+ * around the hostname are literals: two fixed-size copies and the
+ * hostname's. Returns its length, 0 (nothing written) when it does not
+ * fit. */
+SRV_INLINE size_t put_host_line(srv *s, const char *pre, size_t pn,
+				const char *post, size_t tn)
+{
+	size_t n = pn + s->host_n + tn;
+	if (n > out_room(s))
+		return 0;
+	unsigned char *q = s->out + s->oend;
+	copy_lit(q, pre, pn);
+	memcpy(q + pn, s->host, s->host_n);
+	copy_lit(q + pn + s->host_n, post, tn);
+	s->oend += (uint32_t)n;
+	return n;
+}
+
+/* HOST_LINE(s, 221, "2.0.0", "Bye"): "221 2.0.0 <host> Bye" CRLF, the
+ * enhanced code only when on (RFC 2034 §3 (4) keeps it off the greeting:
+ * enh "" there). */
+#define HOST_PART(code, enh, text)                                             \
+	#code " " enh, sizeof(#code " " enh) - 1, " " text "\r\n",             \
+		sizeof(" " text "\r\n") - 1
+#define HOST_LINE(s, code, enh, text)                                          \
+	(enh_on(s) && sizeof(enh) > 1                                          \
+		 ? put_host_line(s, HOST_PART(code, enh " ", text))            \
+		 : put_host_line(s, HOST_PART(code, "", text)))
+
+/* RFC 5321 §4.2.2 "any command" errors counted towards max_errors: the
+ * replies that say the client broke the protocol (500-504, 553, 555; bit
+ * i of the mask: code 500 + i). */
+#define ERROR_CODES (0x1full | 1ull << 53 | 1ull << 55)
+SRV_INLINE void count_error(srv *s, unsigned code)
+{
+	unsigned k = code - 500;
+	if (k > 55 || !(ERROR_CODES >> k & 1))
+		return;
+	if (++s->ss.errors < s->max_errors || s->ss.closing)
+		return;
+	too_many_errors(s);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -534,6 +610,13 @@ static const struct keyword {
 /* The keywords[] bit of a keyword (its POSTEL_SERVER_EXT_ name). */
 #define KW_BIT(id) (1u << KWI_##id)
 
+/* Offered keywords followed by parameters (bit i: keywords[i]). */
+static uint32_t kw_with_params(const srv *s)
+{
+	return KW_BIT(AUTH) | KW_BIT(LIMITS) |
+	       (s->max_size ? KW_BIT(SIZE) : 0);
+}
+
 /* The EHLO keywords offered (bit i: keywords[i]) without and under TLS:
  * STARTTLS never under TLS (RFC 3207 §4.2), REQUIRETLS only under TLS
  * (RFC 8689 §4), AUTH as configured. */
@@ -544,9 +627,14 @@ static void offered_keywords(srv *s)
 	uint32_t m = 0 KEYWORDS(KW_OFFERED);
 	s->kw[0] = m & ~KW_BIT(REQUIRETLS);
 	s->kw[1] = m & ~KW_BIT(STARTTLS);
-	for (int tls = 0; tls < 2; tls++)
+	for (int tls = 0; tls < 2; tls++) {
 		if (!auth_offered(s, tls))
 			s->kw[tls] &= ~KW_BIT(AUTH);
+		/* the lines of offered keywords one after the other go out in
+		 * one copy, up to a gap or a keyword with parameters */
+		uint32_t k = s->kw[tls];
+		s->kw_end[tls] = (k & ~(k >> 1)) | (k & kw_with_params(s));
+	}
 }
 
 /* The MAIL/RCPT parameters and parser options of an EHLO session (`tls`:
@@ -593,12 +681,14 @@ static uint32_t esmtp_options(const srv *s)
 /* Set the parser up for the session's state (EHLO, TLS); called where
  * either changes. The parser is initialised once (init); its config may
  * change between lines (command.h), so only the two words that depend on
- * the state are set. */
+ * the state are set. Whether PIPELINING is in force (RFC 2920 §3.1: it
+ * was offered in the EHLO reply) is kept with them: every line asks. */
 static void parser_update(srv *s)
 {
 	int esmtp = s->ss.helo_kind == 2;
 	s->parser.config.params = esmtp ? s->params[s->ss.tls] : 0;
 	s->parser.config.options = esmtp ? s->options : 0;
+	s->ss.pipe = esmtp && (s->ext & POSTEL_SERVER_EXT_PIPELINING);
 }
 
 /* Length of the parameters after a keyword (with the leading space). */
@@ -629,12 +719,18 @@ static size_t kw_param_len(const srv *s, unsigned kp)
 static size_t kw_size(const srv *s, uint32_t m)
 {
 	size_t n = 0;
-	for (; m; m &= m - 1) {
-		const struct keyword *k = &keywords[postel__ctz32(m)];
-		n += k->len;
-		if (k->param)
-			n += kw_param_len(s, k->param);
+	/* a run of adjacent keywords has its lines adjacent in kw_pool */
+	for (uint32_t r = m; r;) {
+		unsigned i = postel__ctz32(r);
+		uint32_t run = r & ~(r + (r & (0u - r)));
+		r &= ~run;
+		const struct keyword *z =
+			&keywords[i + postel__ctz32(~(run >> i)) - 1];
+		n += (size_t)(z->off + z->len - keywords[i].off);
 	}
+	for (uint32_t p = m & (KW_BIT(SIZE) | KW_BIT(AUTH) | KW_BIT(LIMITS)); p;
+	     p &= p - 1)
+		n += kw_param_len(s, keywords[postel__ctz32(p)].param);
 	return n;
 }
 
@@ -678,26 +774,18 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 	}
 	*q++ = '\r';
 	*q++ = '\n';
-	/* keywords with parameters after them end a copy */
-	uint32_t pm = KW_BIT(AUTH) |
-		      KW_BIT(LIMITS) |
-		      (s->max_size ? KW_BIT(SIZE) : 0);
-	for (uint32_t m = s->kw[tls]; m;) {
-		/* the run of offered keywords from the lowest one, up to the
-		 * first with parameters */
-		unsigned i = postel__ctz32(m);
-		uint32_t run = m & ~(m + (m & (0u - m)));
-		uint32_t p = run & pm;
-		if (p)
-			run &= (p & (0u - p)) * 2u - 1u;
-		m &= ~run;
-		const struct keyword *a = &keywords[i];
-		const struct keyword *z = a + postel__ctz32(~(run >> i)) - 1;
+	uint32_t pm = kw_with_params(s);
+	for (uint32_t m = s->kw[tls], e = s->kw_end[tls]; m; e &= e - 1) {
+		/* the run of offered keywords from the lowest one to the
+		 * first that ends a copy (offered_keywords()) */
+		unsigned i = postel__ctz32(m), j = postel__ctz32(e);
+		m &= ~((2u << j) - 1u);
+		const struct keyword *a = &keywords[i], *z = &keywords[j];
 		size_t n = (size_t)(z->off + z->len - a->off);
 		memcpy(q, kw_pool + a->off, n);
 		last = q + (z->off - a->off);
 		q += n;
-		if (!p)
+		if (!(pm >> j & 1))
 			continue;
 		q -= 2; /* the parameters go before the CRLF */
 		if (z->param == KP_SIZE) {
@@ -995,21 +1083,24 @@ postel_status postel_server_send_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
 	session *ss = &s->ss;
-	if (len > (size_t)(s->oend - s->opos))
-		return POSTEL_E_ARGUMENT;
-	s->opos += (uint32_t)len;
-	if (ss->greet_left)
-		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
-						       : ss->greet_left;
-	if (s->opos == s->oend) {
-		/* all sent: room is whole again, nothing waits for output */
+	size_t pending = s->oend - s->opos;
+	if (len >= pending) {
+		if (len > pending)
+			return POSTEL_E_ARGUMENT;
+		/* all sent (the greeting, first out, too): room is whole
+		 * again, nothing waits for output */
 		s->opos = s->oend = 0;
+		ss->greet_left = 0;
 		if (ss->wait == W_ROOM || ss->wait == W_FLUSH)
 			ss->wait = W_NONE;
 		if (ss->closing)
 			ss->phase = P_CLOSED;
 		return POSTEL_OK;
 	}
+	s->opos += (uint32_t)len;
+	if (ss->greet_left)
+		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
+						       : ss->greet_left;
 	if (s->opos > 0 && out_room(s) < s->reserve) {
 		memmove(s->out, s->out + s->opos, s->oend - s->opos);
 		s->oend -= s->opos;
@@ -1084,8 +1175,7 @@ const char *postel_server_event_name(postel_server_event_type t)
 
 static int pipelining(const srv *s)
 {
-	return (s->ext & POSTEL_SERVER_EXT_PIPELINING) &&
-	       s->ss.helo_kind == 2;
+	return s->ss.pipe;
 }
 
 /* Line limit for a line starting with `p` (n bytes so far): the verb
@@ -1251,6 +1341,9 @@ static int fixed_reply(srv *s, postel_server_event *ev, enum fixed_reply f,
  * authentication / TLS when the config requires them. */
 static enum fixed_reply policy_gate(const srv *s, postel_verb v)
 {
+	if (!(s->flags &
+	      (POSTEL_SERVER_TLS_REQUIRED | POSTEL_SERVER_AUTH_REQUIRED)))
+		return F_NONE; /* the usual config: one test */
 	if ((s->flags & POSTEL_SERVER_TLS_REQUIRED) && !s->ss.tls) {
 		/* RFC 3207 §4: 530 to every command other than NOOP, EHLO,
 		 * STARTTLS or QUIT (LHLO is LMTP's EHLO) */
@@ -1497,7 +1590,7 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 {
 	session *ss = &s->ss;
 	postel_verb v = c->verb;
-	int lmtp = (s->flags & POSTEL_SERVER_LMTP) != 0;
+	int lmtp;
 
 	/* RFC 5321 §3.1 / RFC 7504 §3: after a 554 (521) greeting, every
 	 * command but QUIT gets 503 (521) */
@@ -1546,6 +1639,7 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 	case POSTEL_VERB_HELO:
 	case POSTEL_VERB_EHLO:
 	case POSTEL_VERB_LHLO:
+		lmtp = (s->flags & POSTEL_SERVER_LMTP) != 0;
 		if (lmtp != (v == POSTEL_VERB_LHLO)) {
 			/* RFC 2033 §4.1: HELO and EHLO are not present in
 			 * LMTP (500 recommended); LHLO is not an SMTP
@@ -1584,9 +1678,9 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		REPLY(s, 250, "2.0.0", "Ok", R_FLUSH);
 		return answered(ev);
 	case POSTEL_VERB_QUIT: /* RFC 5321 §4.1.1.10 */
-		reply_n(s, 221, "2.0.0", 5,
-			"Service closing transmission channel", 36,
-		      R_HOST | R_CLOSE);
+		if (HOST_LINE(s, 221, "2.0.0",
+			      "Service closing transmission channel"))
+			ss->closing = 1;
 		return answered(ev);
 	case POSTEL_VERB_VRFY:
 		ev->arg = c->arg;
@@ -1639,6 +1733,38 @@ static int early_talk(srv *s, postel_server_event *ev, postel_violation v)
 	return 1;
 }
 
+/* The first LF in [p, end), or NULL. Command lines are a few dozen
+ * octets: 16 at a time in line, never reading outside [p, end) (the last
+ * block overlaps the one before, whose octets hold no LF), instead of a
+ * library call for every line. */
+SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
+					const unsigned char *end)
+{
+#ifdef SRV_SSE2
+	if (end - p >= 16) {
+		const __m128i lf = _mm_set1_epi8('\n');
+		unsigned m;
+		for (;;) {
+			const __m128i *b = (const __m128i *)(const void *)p;
+			m = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_loadu_si128(b), lf));
+			if (m)
+				return p + postel__ctz32(m);
+			p += 16;
+			if (end - p < 16)
+				break;
+		}
+		if (p == end)
+			return NULL;
+		p = end - 16;
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)p), lf));
+		return m ? p + postel__ctz32(m) : NULL;
+	}
+#endif
+	return memchr(p, '\n', (size_t)(end - p));
+}
+
 /* Find the next complete line in [ipos, iend); over-long lines are dropped
  * as they come. Returns the line length (LF included), 0 when more input
  * is needed, or -1 when an over-long line just ended (its bytes are gone). */
@@ -1657,7 +1783,7 @@ static long next_line(srv *s)
 		ss->discarding = 0;
 		return -1;
 	}
-	const unsigned char *lf = memchr(p + ss->scan, '\n', n - ss->scan);
+	const unsigned char *lf = find_lf(p + ss->scan, p + n);
 	if (lf) {
 		ss->scan = 0;
 		return (long)(lf - p + 1);
@@ -1673,6 +1799,27 @@ static long next_line(srv *s)
 	return 0;
 }
 
+/* An over-long line (its octets are gone): RFC 5321 §4.5.3.1.10 "500 Line
+ * too long" (X.5.6, RFC 5248); RFC 4954 §4 for SASL lines. */
+SRV_COLD int line_too_long(srv *s, postel_server_event *ev)
+{
+	session *ss = &s->ss;
+	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
+	postel__vlist_add(&ev->violations, ss->phase == P_SASL
+						   ? POSTEL_V_AUTH_LINE_TOO_LONG
+						   : POSTEL_V_LINE_TOO_LONG);
+	if (ss->phase == P_SASL) {
+		ss->phase = P_CMD;
+		ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
+		reply(s, 500, "5.5.6",
+		      "Error: authentication exchange line is too long",
+		      R_FLUSH);
+		return 1;
+	}
+	REPLY(s, 500, "5.5.6", "Error: line too long", 0);
+	return 1;
+}
+
 static int do_line(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
@@ -1686,35 +1833,16 @@ static int do_line(srv *s, postel_server_event *ev)
 			return 1;
 	}
 	long len = next_line(s);
-	if (len == 0)
-		return need_input(s);
-	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
-	if (len > 0 && (uint32_t)len > s->lim_line &&
+	if (len <= 0)
+		return len == 0 ? need_input(s) : line_too_long(s, ev);
+	if ((uint32_t)len > s->lim_line &&
 	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
 		/* the same answer as for a line dropped while it arrived, so
 		 * the result does not depend on how the bytes came in */
 		s->ipos += (uint32_t)len;
-		len = -1;
+		return line_too_long(s, ev);
 	}
-	if (len < 0) {
-		/* RFC 5321 §4.5.3.1.10 "500 Line too long" (X.5.6, RFC 5248);
-		 * RFC 4954 §4 for SASL lines */
-		postel__vlist_add(&ev->violations,
-				  ss->phase == P_SASL
-					  ? POSTEL_V_AUTH_LINE_TOO_LONG
-					  : POSTEL_V_LINE_TOO_LONG);
-		if (ss->phase == P_SASL) {
-			ss->phase = P_CMD;
-			ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
-			reply(s, 500, "5.5.6",
-			      "Error: authentication exchange line is too "
-			      "long",
-			      R_FLUSH);
-			return 1;
-		}
-		REPLY(s, 500, "5.5.6", "Error: line too long", 0);
-		return 1;
-	}
+	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
 	const char *line = (const char *)s->in + s->ipos;
 	s->ipos += (uint32_t)len;
 	size_t le = (size_t)len - 1;
@@ -1950,17 +2078,27 @@ static int do_skip(srv *s)
 /* next                                                                   */
 /* ---------------------------------------------------------------------- */
 
-static int step(srv *s, postel_server_event *ev)
+/* Whether there is work now (no answer, output or input awaited); what
+ * was awaited is over when there is. */
+SRV_INLINE int ready(srv *s)
+{
+	session *ss = &s->ss;
+	if (ss->pend || ss->closing)
+		return 0;
+	if (ss->wait != W_NONE) {
+		if (!can_work(s))
+			return 0;
+		ss->wait = W_NONE;
+	}
+	return 1;
+}
+
+/* Called when ready(); kept out of postel_server_next() so that a call
+ * with nothing to do does not set up its frame. */
+SRV_OUTLINE int step(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
 	for (;;) {
-		if (ss->pend || ss->closing)
-			return 0;
-		if (ss->wait != W_NONE) {
-			if (!can_work(s))
-				return 0;
-			ss->wait = W_NONE;
-		}
 		int r;
 		switch (ss->phase) {
 		case P_CONNECT:
@@ -1994,8 +2132,8 @@ static int step(srv *s, postel_server_event *ev)
 		default:
 			return 0;
 		}
-		if (r != 2)
-			return r;
+		if (r != 2 || !ready(s))
+			return r == 2 ? 0 : r;
 	}
 }
 
@@ -2006,8 +2144,7 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 	srv *s = S(ps);
 	/* nothing to do (an answer, output or input is awaited): return
 	 * before any work is set up */
-	if (s->ss.pend || s->ss.closing ||
-	    (s->ss.wait != W_NONE && !can_work(s)))
+	if (!ready(s))
 		return 0;
 	POSTEL__ENTER(s->ss.in_call);
 	int r = step(s, ev);
@@ -2019,6 +2156,9 @@ int postel_server_next(postel_server *ps, postel_server_event *ev)
 /* Answers                                                                */
 /* ---------------------------------------------------------------------- */
 
+/* Room for the longest default line (VRFY's), in 16-octet blocks. */
+#define LINE_PAD 80
+
 typedef struct defaults {
 	unsigned ok_code;
 	const char *ok_enh, *ok_text;
@@ -2026,9 +2166,10 @@ typedef struct defaults {
 	const char *no_enh, *no_text;
 	uint8_t ok_en, ok_tn, no_en, no_tn;
 	/* the whole default lines [accept, reject][without, with the
-	 * enhanced code], and whether the enhanced form is the one sent
-	 * when ENHANCEDSTATUSCODES is on (not for 3xx: RFC 2034 §4) */
-	const char *line[2][2];
+	 * enhanced code], zero-padded to whole 16-octet blocks, and whether
+	 * the enhanced form is the one sent when ENHANCEDSTATUSCODES is on
+	 * (not for 3xx: RFC 2034 §4) */
+	char line[2][2][LINE_PAD];
 	uint8_t ln[2][2];
 	uint8_t enh_form[2];
 } defaults;
@@ -2191,8 +2332,17 @@ static int valid_text(const char *t, size_t n, size_t prefix, int multi)
 	return 1;
 }
 
+/* DATA accepted: the decoder starts on the transaction's body type. */
+static void data_start(srv *s)
+{
+	postel_data_config dc;
+	data_config(s, &dc);
+	postel_data_decoder_init(&s->dec, &dc);
+	s->ss.phase = P_DATA;
+}
+
 /* The effects of an answer on the session (the reply is already out). */
-static void apply(srv *s, postel_server_event_type t, unsigned code)
+SRV_INLINE void apply(srv *s, postel_server_event_type t, unsigned code)
 {
 	session *ss = &s->ss;
 	int ok = code < 400;
@@ -2229,12 +2379,8 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 			ss->rcpts++;
 		break;
 	case POSTEL_SERVER_EV_DATA:
-		if (ok) {
-			postel_data_config dc;
-			data_config(s, &dc);
-			postel_data_decoder_init(&s->dec, &dc);
-			ss->phase = P_DATA;
-		}
+		if (ok)
+			data_start(s);
 		break;
 	case POSTEL_SERVER_EV_CHUNK:
 		if (!ok) /* RFC 3030 §2: the transaction has failed */
@@ -2274,17 +2420,19 @@ static void apply(srv *s, postel_server_event_type t, unsigned code)
 	 1u << POSTEL_SERVER_EV_ETRN | 1u << POSTEL_SERVER_EV_CONNECT)
 
 /* The reply to the pending decision is out: apply its effects. */
-static postel_status answered_with(srv *s, postel_server_event_type t,
-				   unsigned code)
+SRV_INLINE postel_status answered_with(srv *s, postel_server_event_type t,
+				       unsigned code)
 {
 	session *ss = &s->ss;
 	ss->pend = 0;
 	apply(s, t, code);
 	if ((FLUSH_EVENTS >> t & 1) && ss->wait == W_NONE)
 		ss->wait = W_FLUSH;
-	if (code == 421) /* RFC 5321 §3.8: 421 closes */
-		ss->closing = 1;
-	count_error(s, code);
+	if (code >= 421) { /* positive replies need neither */
+		if (code == 421) /* RFC 5321 §3.8: 421 closes */
+			ss->closing = 1;
+		count_error(s, code);
+	}
 	return POSTEL_OK;
 }
 
@@ -2297,9 +2445,9 @@ static postel_status answered_with(srv *s, postel_server_event_type t,
 /* Write the reply to the pending decision `t` (code, enhanced code and
  * text already checked; `multi`: the text has several lines) and apply
  * it. */
-static postel_status emit(srv *s, postel_server_event_type t, unsigned code,
-			  const char *enh, size_t en, const char *text,
-			  size_t tn, int multi)
+SRV_INLINE postel_status emit(srv *s, postel_server_event_type t,
+			      unsigned code, const char *enh, size_t en,
+			      const char *text, size_t tn, int multi)
 {
 	session *ss = &s->ss;
 	int neg = code >= 400;
@@ -2342,30 +2490,54 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 			    const char *text, int negative);
 
 /* The default reply of the pending decision (accept, or reject with code
- * 0): a static line when it is one; the greeting and HELO replies are
- * put together here without the checks an application's reply needs. */
-static postel_status answer_default(srv *s, int negative)
+ * 0): a static line when it is one (answer_default); the greeting and
+ * HELO replies are put together without the checks an application's
+ * reply needs (answer_built, out of the static path). */
+SRV_OUTLINE postel_status answer_built(srv *s, unsigned t, int negative)
+{
+	if (negative || !t || t == POSTEL_SERVER_EV_CHUNK)
+		return answer(s, 0, NULL, NULL, negative);
+	if (t == POSTEL_SERVER_EV_HELO)
+		return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0, 0);
+	/* RFC 5321 §4.2, RFC 2033 §4.1 */
+	size_t n = s->flags & POSTEL_SERVER_LMTP
+			   ? put_host_line(s, HOST_PART(220, "", "LMTP"))
+			   : put_host_line(s, HOST_PART(220, "", "ESMTP"));
+	if (!n)
+		return POSTEL_E_LIMIT;
+	s->ss.greet_left = (uint32_t)n;
+	return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
+}
+
+SRV_INLINE postel_status answer_default(srv *s, int negative)
 {
 	unsigned t = s->ss.pend;
-	if (!(STATIC_DEFAULTS >> t & 1) || !t) {
-		if (negative || !t || t == POSTEL_SERVER_EV_CHUNK)
-			return answer(s, 0, NULL, NULL, negative);
-		if (t == POSTEL_SERVER_EV_HELO)
-			return emit(s, POSTEL_SERVER_EV_HELO, 250, "", 0, "", 0,
-				    0);
-		/* RFC 5321 §4.2, RFC 2033 §4.1 */
-		if (s->flags & POSTEL_SERVER_LMTP)
-			return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0,
-				    "LMTP", 4, 0);
-		return emit(s, POSTEL_SERVER_EV_CONNECT, 220, "", 0, "ESMTP", 5,
-			    0);
-	}
+	if (!(STATIC_DEFAULTS >> t & 1) || !t)
+		return answer_built(s, t, negative);
 	const defaults *d = &dflt[t];
 	int ue = enh_on(s) & d->enh_form[negative];
 	size_t ln = d->ln[negative][ue];
 	if (ln > out_room(s))
 		return POSTEL_E_LIMIT;
-	memcpy(s->out + s->oend, d->line[negative][ue], ln);
+	unsigned char *q = s->out + s->oend;
+	const char *src = d->line[negative][ue];
+#ifdef SRV_SSE2
+	if (out_room(s) >= LINE_PAD) {
+		/* whole blocks (a library call or string instruction costs
+		 * more for a few dozen octets): what lands past the line is
+		 * free room */
+		copy16(q, src);
+		if (ln > 16) {
+			copy16(q + 16, src + 16);
+			if (ln > 32) {
+				copy16(q + 32, src + 32);
+				copy16(q + 48, src + 48);
+				copy16(q + 64, src + 64);
+			}
+		}
+	} else
+#endif
+		memcpy(q, src, ln);
 	s->oend += (uint32_t)ln;
 	return answered_with(s, (postel_server_event_type)t,
 			     negative ? d->no_code : d->ok_code);
