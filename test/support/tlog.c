@@ -42,6 +42,8 @@ static void tlog_reserve(tlog *l, size_t more)
 void tlog_printf(tlog *l, const char *fmt, ...)
 {
 	va_list ap;
+	if (!fmt) /* also tells gcc's -fsanitize builds it is not NULL */
+		abort();
 	va_start(ap, fmt);
 	int k = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
