@@ -1209,6 +1209,23 @@ static uint32_t small_num(const unsigned char *s, size_t n)
 	return v;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DIGITS8 1
+/* 1 to 8 digits that end at e, with at least 8 octets of the line before
+ * e: those 8 octets as one word, the ones before the digits masked out
+ * (they read as leading zeros), then pairs, quads and halves combined
+ * with three multiplies instead of a multiply per digit. */
+static ALWAYS_INLINE uint32_t digits8(const unsigned char *e, size_t n)
+{
+	uint64_t x;
+	memcpy(&x, e - 8, 8);
+	x &= (0x0f0f0f0f0f0f0f0fu << (8 * (8 - n)));
+	x = (x * 2561) >> 8;
+	x = ((x & 0x00ff00ff00ff00ffu) * 6553601) >> 16;
+	return (uint32_t)(((x & 0x0000ffff0000ffffu) * 42949672960001u) >> 32);
+}
+#endif
+
 static uint64_t small_num64(const unsigned char *s, size_t n)
 {
 	uint64_t v = 0;
@@ -1290,6 +1307,10 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 		case K_SIZE:
 			if (vn > 20) /* size-value ::= 1*20DIGIT */
 				bad = 1;
+#if defined(DIGITS8)
+			else if (vn <= 8 && ve >= 8)
+				C->size = digits8(base + ve, vn);
+#endif
 			else if (vn < 20) /* < 10^19: no overflow possible */
 				C->size = small_num64(v, vn);
 			else if (postel__parse_u64((const char *)v, vn, &C->size)) {
