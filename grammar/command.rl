@@ -191,7 +191,8 @@ skip_run_simd(const unsigned char *base, const unsigned char *p,
 #define SKIP(p, pe, m) skip_run(p, pe, m)
 #endif
 
-static void helo_end(postel_command_parser *P, postel_command *C);
+static ALWAYS_INLINE void helo_end(postel_command_parser *P,
+				   postel_command *C);
 static void chunk_end(postel_command_parser *P, postel_command *C,
 		      const unsigned char *base);
 
@@ -1177,7 +1178,8 @@ static BIG_INLINE void path_close(postel_command_parser *P,
 	}
 }
 
-static void helo_end(postel_command_parser *P, postel_command *C)
+static ALWAYS_INLINE void helo_end(postel_command_parser *P,
+				   postel_command *C)
 {
 	if (!(P->pflags_ & PF_OK)) {
 		V(BAD_HELO_ARGUMENT);
