@@ -28,8 +28,7 @@
 	 P->zone_ = Z_AFTER_VERB,                                              \
 	 P->lim_ = verb_limit(P, POSTEL_VERB_##v))
 #define K(k)                                                                   \
-	(P->kind_ = (k), P->val_ = 0, P->set_ &= ~(1u << S_VAL),               \
-	 P->zone_ = Z_VALUE)
+	(P->kind_ = (k), P->val_ = 0, P->zone_ = Z_VALUE)
 
 /* Small helpers are always inlined. BIG_INLINE (the scanner into
  * postel_command_parse(), the parameter and path helpers into the
@@ -59,8 +58,8 @@ static ALWAYS_INLINE void span_end(postel_command_parser *P, postel_command *C,
 				   uint32_t off)
 {
 	P->me_[i] = off;
-	P->set_ |= 1u << i;
-	if (i < S_NSPAN_) {
+	if (i < S_NSPAN_) { /* the other slots' marks are never tested */
+		P->set_ |= 1u << i;
 		postel_span *sp = &C->verb_text + i;
 		sp->p = (const char *)base + P->ms_[i];
 		sp->n = off - P->ms_[i];
@@ -290,8 +289,6 @@ mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 action kw_s {
 	size_t n;
 	int k = kw_fast(p, (size_t)(pe - p), &n);
-	MS(S_KW);
-	Z(Z_PARAM);
 	if (k) {
 		/* a whole known keyword and the octet after it: what kw_e
 		 * would do there, in one step */
@@ -319,6 +316,9 @@ action kw_s {
 		param_novalue(P, C, k);
 		fhold; fgoto next_param;
 	}
+	/* octet by octet: kw_e looks the keyword up */
+	MS(S_KW);
+	Z(Z_PARAM);
 }
 action kw_e {
 	K(kw_kind(base + P->ms_[S_KW], OFF - P->ms_[S_KW]));

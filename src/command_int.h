@@ -9,10 +9,10 @@
 #include "internal.h"
 #include "postel/command.h"
 
-/* Span slots: offsets of marked spans in parser->ms_/me_. A slot counts as
- * set when its bit is in parser->set_ (set by its end mark). Slots
+/* Span slots: offsets of marked spans in parser->ms_/me_. Slots
  * S_VERB..S_IR are the spans of postel_command from verb_text on, in the
- * same order. */
+ * same order; one of them counts as set when its bit is in parser->set_
+ * (set by its end mark). The other slots have no bit. */
 enum {
 	S_VERB, S_ARG, S_PATH, S_ROUTE, S_LOCAL, S_DOMAIN,
 	S_ENVID, S_ORCPT_TYPE, S_ORCPT_ADDR, S_AUTHP, S_HOLDUNTIL, S_RRVS,
