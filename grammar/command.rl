@@ -207,7 +207,7 @@ u8 = 0x80..0xff @{ F(8BIT); };
 
 include common "common.rl";
 
-action vs { MS(S_VAL); Z(Z_VALUE); }
+action vs { MS(S_VAL); } # K() has set the zone
 action ve { ME(S_VAL); }
 
 eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
@@ -252,7 +252,8 @@ route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 # against the verb: "<>" only for MAIL, "<Postmaster>" only for RCPT, a
 # bare mailbox only as a lenient tolerance. The octet after the path is
 # left for after_path.
-path_body = ( "<" >{ P->pflags_ |= PF_OPEN; Z(Z_PATH); } )?
+# (path_rest is entered with the zone Z_PATH already set)
+path_body = ( "<" >{ P->pflags_ |= PF_OPEN; } )?
 	    ( ( route_m ":" )? lp_m ( "@" dom_m )? )?
 	    ( ">" >{ P->pflags_ |= PF_CLOSE; Z(Z_PATH); } )?;
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
