@@ -186,8 +186,42 @@ skip_run_simd(const unsigned char *base, const unsigned char *p,
 	return skip_run(p, pe, m);
 }
 #define SKIP(p, pe, m) skip_run_simd(base, p, pe, m)
+
+/*
+ * As skip_run_simd(), inside a domain or a dot-string (m is CL_ALNUM or
+ * CL_ATEXT, taken as letters and digits): a "." between two octets of
+ * the class is skipped too. p - 1 is an octet of the class. The scanner
+ * is then in the same state as after any octet of the class inside a
+ * label or an atom, past any number of labels or atoms (RFC 5321 §4.1.2:
+ * Domain = sub-domain *("." sub-domain), Dot-string = Atom *("." Atom)).
+ */
+static ALWAYS_INLINE const unsigned char *
+skip_dotted(const unsigned char *base, const unsigned char *p,
+	    const unsigned char *pe, unsigned m)
+{
+	__m128i x;
+	unsigned in, dot, sh = 0;
+	if (pe - p >= 16)
+		x = LOAD16(p);
+	else if (pe - base >= 16) {
+		x = LOAD16(pe - 16);
+		sh = 16 - (unsigned)(pe - p);
+	} else
+		return skip_run(p, pe, m);
+	/* bits 16 - sh and up are 0: no octet of the class there */
+	in = class16(x, CL_ALNUM) >> sh;
+	dot = (unsigned)_mm_movemask_epi8(EQ(x, '.')) >> sh;
+	in |= dot & (in >> 1) & ((in << 1) | 1);
+	in = ~in & 0xffffu;
+	if (in)
+		return p + __builtin_ctz(in);
+	/* 16 octets of the class (the last is no "."): more of the run */
+	return skip_long(p + 16, pe, m);
+}
+#define SKIP_DOTTED(p, pe, m) skip_dotted(base, p, pe, m)
 #else
 #define SKIP(p, pe, m) skip_run(p, pe, m)
+#define SKIP_DOTTED(p, pe, m) skip_run(p, pe, m)
 #endif
 
 static ALWAYS_INLINE void helo_end(postel_command_parser *P,
@@ -218,16 +252,18 @@ ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
 # Runs of letters/digits inside a label, of atext inside an atom and of
 # xchars inside xtext are self-loops of the scanner: after the first octet
 # of a run, the `skip` actions jump over the rest of it in C (class table)
-# instead of taking one scanner transition per octet. They sit only on
+# instead of taking one scanner transition per octet; in a domain or a
+# dot-string the run goes on across "." (skip_dotted()). They sit only on
 # transitions that carry no other action.
-action skip_alnum { p = SKIP(p + 1, pe, CL_ALNUM) - 1; }
 action skip_atext { p = SKIP(p + 1, pe, CL_ATEXT) - 1; }
+action skip_label { p = SKIP_DOTTED(p + 1, pe, CL_ALNUM) - 1; }
+action skip_atom { p = SKIP_DOTTED(p + 1, pe, CL_ATEXT) - 1; }
 action skip_xchar { p = SKIP(p + 1, pe, CL_XCHAR) - 1; }
 action skip_digit { p = SKIP(p + 1, pe, CL_DIGIT) - 1; }
 
-label_f = let_dig_u ( "-"* ( alnum @skip_alnum | u8 ) )*;
+label_f = let_dig_u ( "-"* ( alnum @skip_label | u8 ) )*;
 domain_f = label_f ( "." label_f )*;
-atom_f = atext ( atext_ascii @skip_atext | u8 )*;
+atom_f = atext ( atext_ascii @skip_atom | u8 )*;
 dot_string_f = atom_f ( "." atom_f )*;
 xtext_f = ( xchar @skip_xchar | hexchar )*;
 xtext1_f = ( xchar | hexchar ) xtext_f;
