@@ -69,8 +69,8 @@ static ALWAYS_INLINE void span_end(postel_command_parser *P, postel_command *C,
 static BIG_INLINE void param_value(postel_command_parser *P,
 				     postel_command *C,
 				     const unsigned char *base, const unsigned k);
-static ALWAYS_INLINE void param_novalue(postel_command_parser *P, postel_command *C,
-			  unsigned k);
+static ALWAYS_INLINE void param_novalue(postel_command_parser *P,
+					postel_command *C, unsigned k);
 static BIG_INLINE void path_close(postel_command_parser *P,
 				    postel_command *C,
 				    const unsigned char *base, uint32_t end);
@@ -148,7 +148,9 @@ static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
 
 #define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 
-/* Runs longer than 16 octets (rare: out of line). */
+/* Runs longer than 16 octets (rare: out of line). Atoms (CL_ATEXT) are
+ * tested as digits here: a skip may stop early, and this test is the
+ * cheapest (the scanner goes on from the octet where it stopped). */
 static const unsigned char *skip_long(const unsigned char *p,
 				      const unsigned char *pe, unsigned m)
 {
@@ -1316,8 +1318,8 @@ static ALWAYS_INLINE uint32_t param_new(postel_command_parser *P,
 }
 
 /* A parameter without "=value": only SMTPUTF8 and REQUIRETLS take none. */
-static ALWAYS_INLINE void param_novalue(postel_command_parser *P, postel_command *C,
-			  unsigned k)
+static ALWAYS_INLINE void param_novalue(postel_command_parser *P,
+					postel_command *C, unsigned k)
 {
 	uint32_t bit = param_new(P, C, k);
 	if (!bit)
