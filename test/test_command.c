@@ -159,6 +159,24 @@ static void log_sasl(tlog *l, postel_status st, const postel_sasl_response *r)
 
 /* ---- split target ---- */
 
+/* The vectors leave the argument of an accepted MAIL or RCPT out of their
+ * results; it is the path and the parameters after it: from the path to
+ * the white space and line end at the end of the line. */
+static void check_mail_arg(postel_status st, const postel_command *c)
+{
+	const char *e;
+	if (st != POSTEL_OK ||
+	    (c->verb != POSTEL_VERB_MAIL && c->verb != POSTEL_VERB_RCPT))
+		return;
+	e = c->line.p + c->line.n - 1; /* the LF */
+	if (e > c->line.p && e[-1] == '\r')
+		e--;
+	while (e[-1] == ' ' || e[-1] == '\t')
+		e--;
+	ck_assert_ptr_eq(c->arg.p, c->path.p);
+	ck_assert_ptr_eq(c->arg.p + c->arg.n, e);
+}
+
 typedef struct target {
 	postel_command_config cfg;
 	postel_command_parser p;
@@ -190,6 +208,7 @@ static size_t t_feed(void *ctx, const char *p, size_t n, tlog *log)
 		st = postel_command_parse(&t->p, p, n, &t->c, &k);
 		if (st == POSTEL_OK || st == POSTEL_INVALID) {
 			ck_assert(t->c.line.p == NULL || t->c.line.p == p);
+			check_mail_arg(st, &t->c);
 			log_command(log, st, &t->c);
 		}
 	}
