@@ -1006,47 +1006,6 @@ static void accepted_checks(postel_command_parser *P, postel_command *C,
 		postel__cmd_collect_params(P, C, base, line);
 }
 
-/*
- * The argument-less lines "DATA", "QUIT", "RSET", "NOOP", "HELP" and
- * "STARTTLS" with CRLF (any case), whole at the start of a line: the
- * result the scanner gives them (verb, verb_text, line), without it.
- * Returns the line length; 0 for anything else (the scanner then sees the
- * line as usual, so the result never depends on this path).
- */
-static ALWAYS_INLINE size_t bare_line(const postel_command_parser *P,
-				      postel_command *C,
-				      const unsigned char *b, size_t len)
-{
-	postel_verb v;
-	size_t n = 4;
-	/* most lines leave at the first test: their fifth octet is SP */
-	if (len < 6 || (b[4] != '\r' && (b[4] | 0x20) != 't'))
-		return 0;
-	switch (fold4(b, 4)) {
-	case W4('d', 'a', 't', 'a'): v = POSTEL_VERB_DATA; break;
-	case W4('q', 'u', 'i', 't'): v = POSTEL_VERB_QUIT; break;
-	case W4('r', 's', 'e', 't'): v = POSTEL_VERB_RSET; break;
-	case W4('n', 'o', 'o', 'p'): v = POSTEL_VERB_NOOP; break;
-	case W4('h', 'e', 'l', 'p'): v = POSTEL_VERB_HELP; break;
-	case W4('s', 't', 'a', 'r'):
-		if (len < 10 || fold4(b + 4, 4) != W4('t', 't', 'l', 's'))
-			return 0;
-		v = POSTEL_VERB_STARTTLS;
-		n = 8;
-		break;
-	default: return 0;
-	}
-	if (b[n] != '\r' || b[n + 1] != '\n' || n + 2 > P->config.max_line)
-		return 0;
-	command_clear(C);
-	C->verb = v;
-	C->verb_text.p = (const char *)b;
-	C->verb_text.n = n;
-	C->line.p = (const char *)b;
-	C->line.n = n + 2;
-	return n + 2;
-}
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define DIGITS8 1
 /* 1 to 8 digits that end at e, with at least 8 octets of the line before
@@ -1243,22 +1202,14 @@ fast_params(postel_command *C, const unsigned char *base,
 
 static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 				   postel_command *C,
-				   const unsigned char *base, size_t len)
+				   const unsigned char *base, size_t len,
+				   const postel_verb v)
 {
 	const postel_command_config *cfg = &P->config;
 	const unsigned char *pe, *p, *arg, *lp = NULL, *at = NULL, *dom, *end;
 	uint32_t lim;
-	postel_verb v;
 	if (len < 8 || base[4] != ' ')
 		return 0;
-	switch (fold4(base, 4)) {
-	case W4('e', 'h', 'l', 'o'): v = POSTEL_VERB_EHLO; break;
-	case W4('h', 'e', 'l', 'o'): v = POSTEL_VERB_HELO; break;
-	case W4('l', 'h', 'l', 'o'): v = POSTEL_VERB_LHLO; break;
-	case W4('m', 'a', 'i', 'l'): v = POSTEL_VERB_MAIL; break;
-	case W4('r', 'c', 'p', 't'): v = POSTEL_VERB_RCPT; break;
-	default: return 0;
-	}
 	lim = verb_limit(P, v);
 	pe = base + (len < lim ? len : lim);
 	if (v != POSTEL_VERB_MAIL && v != POSTEL_VERB_RCPT) {
@@ -1281,18 +1232,18 @@ static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 		return 0;
 	if (v == POSTEL_VERB_MAIL) {
 		if (fold4(base + 5, 4) != W4('f', 'r', 'o', 'm') ||
-		    base[9] != ':')
+		    ((uint32_t)base[9] | (uint32_t)base[10] << 8) !=
+			    W4(':', '<', 0, 0))
 			return 0;
 		arg = base + 10;
 	} else {
-		if ((base[5] | 0x20) != 't' || (base[6] | 0x20) != 'o' ||
-		    base[7] != ':')
+		/* "TO:<" as one word, only the letters folded */
+		if ((W4(base[5], base[6], base[7], base[8]) | 0x2020u) !=
+		    W4('t', 'o', ':', '<'))
 			return 0;
 		arg = base + 8;
 	}
-	if (*arg != '<')
-		return 0;
-	p = arg + 1;
+	p = arg + 1; /* after "<" */
 	if (*p == '>' && v == POSTEL_VERB_MAIL) {
 		p++; /* the null reverse-path */
 	} else {
@@ -1330,27 +1281,66 @@ static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 	return (size_t)(p + 2 - base);
 }
 
-postel_status postel_command_parse(postel_command_parser *P, const char *buf,
-				   size_t len, postel_command *C,
-				   size_t *consumed)
+/*
+ * A line whole at the start of buf, of a shape the scanner need not see:
+ * the argument-less "DATA", "QUIT", "RSET", "NOOP", "HELP" and "STARTTLS"
+ * with CRLF (any case), and fast_line()'s. Returns the line length, its
+ * result in C as the scanner gives it; 0 for anything else.
+ */
+static ALWAYS_INLINE size_t whole_line(const postel_command_parser *P,
+				       postel_command *C,
+				       const unsigned char *b, size_t len)
+{
+	postel_verb v;
+	size_t n = 4;
+	if (len < 6)
+		return 0;
+	switch (fold4(b, 4)) {
+	case W4('e', 'h', 'l', 'o'):
+		return fast_line(P, C, b, len, POSTEL_VERB_EHLO);
+	case W4('h', 'e', 'l', 'o'):
+		return fast_line(P, C, b, len, POSTEL_VERB_HELO);
+	case W4('l', 'h', 'l', 'o'):
+		return fast_line(P, C, b, len, POSTEL_VERB_LHLO);
+	case W4('m', 'a', 'i', 'l'):
+		return fast_line(P, C, b, len, POSTEL_VERB_MAIL);
+	case W4('r', 'c', 'p', 't'):
+		return fast_line(P, C, b, len, POSTEL_VERB_RCPT);
+	case W4('d', 'a', 't', 'a'): v = POSTEL_VERB_DATA; break;
+	case W4('q', 'u', 'i', 't'): v = POSTEL_VERB_QUIT; break;
+	case W4('r', 's', 'e', 't'): v = POSTEL_VERB_RSET; break;
+	case W4('n', 'o', 'o', 'p'): v = POSTEL_VERB_NOOP; break;
+	case W4('h', 'e', 'l', 'p'): v = POSTEL_VERB_HELP; break;
+	case W4('s', 't', 'a', 'r'):
+		if (len < 10 || fold4(b + 4, 4) != W4('t', 't', 'l', 's'))
+			return 0;
+		v = POSTEL_VERB_STARTTLS;
+		n = 8;
+		break;
+	default: return 0;
+	}
+	if (b[n] != '\r' || b[n + 1] != '\n' || n + 2 > P->config.max_line)
+		return 0;
+	command_clear(C);
+	C->verb = v;
+	C->verb_text.p = (const char *)b;
+	C->verb_text.n = n;
+	C->line.p = (const char *)b;
+	C->line.n = n + 2;
+	return n + 2;
+}
+
+/* Every line whole_line() does not take: through the scanner, in as many
+ * calls as it takes (out of line: the common lines need none of its
+ * registers). */
+static postel_status parse_scan(postel_command_parser *P, const char *buf,
+				size_t len, postel_command *C,
+				size_t *consumed)
 {
 	const unsigned char *base = (const unsigned char *)buf;
 	size_t line = 0;
-	int r, fresh;
-	if (!P || !C || !consumed || (!buf && len))
-		return POSTEL_E_ARGUMENT;
-	if (P->mode_ != M_IDLE && P->sasl_)
-		return POSTEL_E_STATE; /* a SASL line is not finished */
-	fresh = P->mode_ == M_IDLE;
+	int r, fresh = P->mode_ == M_IDLE;
 	if (fresh) {
-		P->sasl_ = 0;
-		line = bare_line(P, C, base, len);
-		if (!line)
-			line = fast_line(P, C, base, len);
-		if (line) {
-			*consumed = line;
-			return POSTEL_OK;
-		}
 		line_begin(P);
 		command_clear(C);
 	}
@@ -1392,6 +1382,25 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	postel__cmd_decide(&C->violations, &C->error, C->verb,
 			   P->config.lenient);
 	return C->error == POSTEL_CMD_OK ? POSTEL_OK : POSTEL_INVALID;
+}
+
+postel_status postel_command_parse(postel_command_parser *P, const char *buf,
+				   size_t len, postel_command *C,
+				   size_t *consumed)
+{
+	if (!P || !C || !consumed || (!buf && len))
+		return POSTEL_E_ARGUMENT;
+	if (P->mode_ == M_IDLE) {
+		size_t line;
+		P->sasl_ = 0;
+		line = whole_line(P, C, (const unsigned char *)buf, len);
+		if (line) {
+			*consumed = line;
+			return POSTEL_OK;
+		}
+	} else if (P->sasl_)
+		return POSTEL_E_STATE; /* a SASL line is not finished */
+	return parse_scan(P, buf, len, C, consumed);
 }
 
 postel_status postel_command_parse_sasl(postel_command_parser *P,
