@@ -1050,6 +1050,7 @@ static ALWAYS_INLINE const unsigned char *
 fast_domain(const unsigned char *base, const unsigned char *p,
 	    const unsigned char *pe)
 {
+	(void)base; /* used by the SIMD skips only */
 	for (;;) {
 		if (p >= pe || !(cls[*p] & CL_ALNUM))
 			return NULL;
@@ -1069,6 +1070,7 @@ static ALWAYS_INLINE const unsigned char *
 fast_dot_string(const unsigned char *base, const unsigned char *p,
 		const unsigned char *pe)
 {
+	(void)base; /* used by the SIMD skips only */
 	for (;;) {
 		if (p >= pe || !(cls[*p] & CL_ATEXT))
 			return NULL;
@@ -1091,6 +1093,7 @@ static ALWAYS_INLINE const unsigned char *
 fast_xtext(const unsigned char *base, const unsigned char *p,
 	   const unsigned char *pe)
 {
+	(void)base; /* used by the SIMD skips only */
 	for (;;) {
 		p = SKIP(p, pe, CL_XCHAR);
 		if (pe - p < 3 || *p != '+' || !is_hex_upper(p[1]) ||

@@ -69,8 +69,8 @@
 #include <emmintrin.h>
 #define POSTEL__HAVE_SSE2 1
 #endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) &&       \
-	!defined(POSTEL_NO_AVX2)
+#if defined(POSTEL__HAVE_SSE2) && defined(__x86_64__) &&                     \
+	(defined(__GNUC__) || defined(__clang__)) && !defined(POSTEL_NO_AVX2)
 #include <immintrin.h>
 #define POSTEL__HAVE_AVX2 1
 #endif

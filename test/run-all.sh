@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit + vectors + fuzz regression (+ interop) in a
-# normal build, again under ASan+UBSan (clang), the unit suites under
-# valgrind, then a short AFL++ campaign. Exits nonzero on any failure.
+# normal build, again under ASan+UBSan (clang) and without SIMD, the unit
+# suites under valgrind, then a short AFL++ campaign. Exits nonzero on any
+# failure.
 # Environment: POSTEL_FUZZ_SECONDS (per target, default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,13 @@ ninja -C build-asan
 step "tests under ASan+UBSan"
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   meson test -C build-asan --print-errorlogs --no-suite interop
+
+step "build without SIMD (the portable paths other CPUs take), its tests"
+[ -f build-scalar/build.ninja ] || meson setup build-scalar \
+  -Dc_args='-U__SSE2__ -DPOSTEL_NO_AVX2' -Dtools=false -Dbench=false \
+  -Dexamples=false >/dev/null
+ninja -C build-scalar
+meson test -C build-scalar --print-errorlogs --suite unit --suite vectors --suite fuzz-regress
 
 step "unit and vector suites under valgrind"
 CK_FORK=no POSTEL_SPLIT_NO3=1 meson test -C build --print-errorlogs --suite unit --suite vectors \
