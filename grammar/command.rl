@@ -6,6 +6,15 @@
  * The grammar lives in common.rl (action-free); here it only gets marks
  * (offsets from the start of the line, so the caller's buffer may move
  * between calls), flags and violations. Limits are enforced in C.
+ *
+ * Lines of the common shapes that arrive whole (argument-less verbs,
+ * HELO/EHLO/LHLO with a domain, MAIL/RCPT with a plain path and the
+ * usual parameters, no violation) are recognized by whole_line() without
+ * the scanner: a strict subset of the grammar's language, giving the
+ * scanner's result. Everything else, and every line that arrives in
+ * pieces, goes through the scanner, so the split tests and the fuzz
+ * harness (which feeds each input whole and in pieces) compare the two
+ * on every input.
  */
 #include "command_int.h"
 
@@ -282,7 +291,6 @@ lp_m = ( dot_string_f
        | quoted_string >{ F(QUOTED_LOCAL); }
        | ( dot_string_loose - dot_string ) %{ V(LOCAL_PART_DOTS); } )
        >{ MS(S_LOCAL); Z(Z_LOCAL); } %{ ME(S_LOCAL); };
-mailbox_m = lp_m "@" dom_m;
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
 # One path machine for MAIL and RCPT: "<", route, local part, domain and
@@ -292,7 +300,7 @@ route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 # left for after_path.
 # (path_rest is entered with the zone Z_PATH already set)
 path_body = ( "<" >{ P->pflags_ |= PF_OPEN; } )?
-	    ( ( route_m ":" )? lp_m ( "@" dom_m )? )?
+	    ( ( route_m ":" )? lp_m ( "@" @{ Z(Z_DOMAIN); } dom_m )? )?
 	    ( ">" >{ P->pflags_ |= PF_CLOSE; Z(Z_PATH); } )?;
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
@@ -1083,6 +1091,76 @@ fast_dot_string(const unsigned char *base, const unsigned char *p,
 	}
 }
 
+#if defined(__SSE2__)
+/* Masks of the 32 octets from p of class16()'s letters and digits, of
+ * "." and of "-" (fewer octets before pe: the 16 that end at pe fill the
+ * rest, the masks are 0 from pe on). */
+static ALWAYS_INLINE void classify32(const unsigned char *p,
+				     const unsigned char *pe, uint32_t *alnum,
+				     uint32_t *dot, uint32_t *hyphen)
+{
+	__m128i lo = LOAD16(p), hi;
+	unsigned sh = 16;
+	if (pe - p >= 32)
+		hi = LOAD16(p + 16);
+	else {
+		hi = LOAD16(pe - 16);
+		sh = (unsigned)(pe - p) - 16;
+	}
+	*alnum = class16(lo, CL_ALNUM) | (uint32_t)class16(hi, CL_ALNUM) << sh;
+	*dot = (uint32_t)_mm_movemask_epi8(EQ(lo, '.')) |
+	       (uint32_t)_mm_movemask_epi8(EQ(hi, '.')) << sh;
+	*hyphen = (uint32_t)_mm_movemask_epi8(EQ(lo, '-')) |
+		  (uint32_t)_mm_movemask_epi8(EQ(hi, '-')) << sh;
+}
+
+/*
+ * The mailbox of a path, Local-part "@" Domain ">" (RFC 5321 §4.1.2),
+ * from masks of up to 32 octets at once: a Dot-string of letters and
+ * digits, a Domain of letters, digits, inner hyphens and dots. Returns
+ * the ">" (*at the "@"); NULL when the mailbox is not of that form or
+ * does not end in those octets: fast_dot_string() and fast_domain()
+ * then take it.
+ */
+static ALWAYS_INLINE const unsigned char *
+fast_mailbox32(const unsigned char *p, const unsigned char *pe,
+	       const unsigned char **at)
+{
+	uint32_t a, dot, hy, ldh, in, local, d, e;
+	if (pe - p < 16)
+		return NULL;
+	classify32(p, pe, &a, &dot, &hy);
+	/* a "." between letters or digits; bit i - 1 of x << 1 is bit i */
+	dot &= (a << 1) & (a >> 1);
+	in = a | dot;
+	if (!~in)
+		return NULL;
+	local = (uint32_t)__builtin_ctz(~in);
+	if (local == 0 || local >= 31 || (ptrdiff_t)local >= pe - p ||
+	    p[local] != '@')
+		return NULL;
+	/* Ldh-str: a "-" between letters, digits or hyphens */
+	ldh = a | hy;
+	hy &= (ldh << 1) & (ldh >> 1);
+	d = local + 1;
+	e = d + (uint32_t)__builtin_ctz(~((a | dot | hy) >> d));
+	/* the domain starts with a letter or digit; the run ends within the
+	 * masks, at ">" (so a letter or digit ends it too) */
+	if (!(a >> d & 1) || e >= 32 || (ptrdiff_t)e >= pe - p || p[e] != '>')
+		return NULL;
+	*at = p + local;
+	return p + e;
+}
+#else
+static ALWAYS_INLINE const unsigned char *
+fast_mailbox32(const unsigned char *p, const unsigned char *pe,
+	       const unsigned char **at)
+{
+	(void)p, (void)pe, (void)at;
+	return NULL;
+}
+#endif
+
 static ALWAYS_INLINE int is_hex_upper(unsigned char c)
 {
 	return (unsigned)(c - '0') < 10 || (unsigned)(c - 'A') < 6;
@@ -1251,10 +1329,13 @@ static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 		p++; /* the null reverse-path */
 	} else {
 		lp = p;
-		at = fast_dot_string(base, lp, pe);
-		if (!at || at >= pe || *at != '@')
-			return 0;
-		p = fast_domain(base, at + 1, pe);
+		p = fast_mailbox32(lp, pe, &at);
+		if (!p) {
+			at = fast_dot_string(base, lp, pe);
+			if (!at || at >= pe || *at != '@')
+				return 0;
+			p = fast_domain(base, at + 1, pe);
+		}
 		if (!p || p >= pe || *p != '>' ||
 		    (size_t)(at - lp) > cfg->max_local_part ||
 		    (size_t)(p - at - 1) > cfg->max_domain)
