@@ -76,9 +76,19 @@ enum tx_bdat { BDAT_NONE = 0, BDAT_ON = 1, BDAT_FAILED = 2 };
  * answer needs are kept here. */
 typedef struct session {
 	uint8_t phase;
-	uint8_t wait;
-	uint8_t pend;       /* event type awaiting an answer; 0: none */
-	uint8_t closing;    /* no more processing; CLOSED once output left */
+	/* What holds work up, also read as one word (busy): nonzero when an
+	 * answer, output or input is awaited, the session closes or a call
+	 * is in progress, so that next() tests one word. */
+	union {
+		struct {
+			uint8_t wait;
+			uint8_t pend;    /* event type awaiting an answer */
+			uint8_t closing; /* no more processing; CLOSED once
+					  * output left */
+			uint8_t in_call;
+		};
+		uint32_t busy;
+	};
 	uint8_t helo_kind;  /* 0 none, 1 HELO, 2 EHLO/LHLO */
 	uint8_t refused;    /* 0; 1: 554 greeting (503 mode); 2: 521 mode */
 	uint8_t tls;
@@ -95,7 +105,6 @@ typedef struct session {
 	uint8_t pend_body;  /* MAIL decision: BODY */
 	uint8_t pend_utf8;  /* MAIL decision: SMTPUTF8 */
 	uint8_t last;       /* BDAT chunk is LAST */
-	uint8_t in_call;
 	uint8_t helo_n;
 	uint8_t pipe;       /* PIPELINING in force (parser_update()) */
 	uint16_t skip_reply; /* P_SKIP: index into fixed[] to send after */
@@ -1015,6 +1024,8 @@ unsigned postel_server_state(const postel_server *ps)
 	const srv *s = CS(ps);
 	const session *ss = &s->ss;
 	unsigned out = out_pending(s) ? POSTEL_WRITE : 0;
+	if (!ss->pend && !ss->closing && ss->phase < P_TLS)
+		goto waits; /* the usual case: only the wait decides */
 	if (ss->phase == P_CLOSED || ss->closing)
 		return out && s->host ? POSTEL_WRITE : POSTEL_CLOSED;
 	if (ss->phase == P_TLS) /* the handshake waits for the output */
@@ -1022,6 +1033,7 @@ unsigned postel_server_state(const postel_server *ps)
 		       (out ? 0 : POSTEL_TLS);
 	if (ss->pend)
 		return POSTEL_DECIDE | out;
+waits:
 	/* DECIDE when there is work (can_work()); batching (RFC 2920 §3.2
 	 * (2), (7)): no WRITE while there is */
 	switch (ss->wait) {
@@ -2093,9 +2105,8 @@ SRV_INLINE int ready(srv *s)
 	return 1;
 }
 
-/* Called when ready(); kept out of postel_server_next() so that a call
- * with nothing to do does not set up its frame. */
-SRV_OUTLINE int step(srv *s, postel_server_event *ev)
+/* The work of next() once ready(). */
+SRV_INLINE int work(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
 	for (;;) {
@@ -2137,19 +2148,36 @@ SRV_OUTLINE int step(srv *s, postel_server_event *ev)
 	}
 }
 
+/* Kept out of postel_server_next() so that a call with nothing to do
+ * does not set up its frame; in_call is known clear here. */
+SRV_OUTLINE int step(srv *s, postel_server_event *ev)
+{
+#ifndef NDEBUG
+	s->ss.in_call = 1; /* the guard of internal.h */
+#endif
+	int r = work(s, ev);
+	POSTEL__LEAVE(s->ss.in_call);
+	return r;
+}
+
+/* next() when something holds work up (busy): return before any work is
+ * set up unless ready() says it is over. */
+SRV_OUTLINE int next_held(srv *s, postel_server_event *ev)
+{
+	if (!ready(s))
+		return 0;
+	assert(!s->ss.in_call); /* no call on an engine from inside one */
+	return step(s, ev);
+}
+
 int postel_server_next(postel_server *ps, postel_server_event *ev)
 {
 	if (!ps || !ev)
 		return 0;
 	srv *s = S(ps);
-	/* nothing to do (an answer, output or input is awaited): return
-	 * before any work is set up */
-	if (!ready(s))
-		return 0;
-	POSTEL__ENTER(s->ss.in_call);
-	int r = step(s, ev);
-	POSTEL__LEAVE(s->ss.in_call);
-	return r;
+	if (s->ss.busy)
+		return next_held(s, ev);
+	return step(s, ev);
 }
 
 /* ---------------------------------------------------------------------- */
