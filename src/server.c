@@ -91,6 +91,7 @@ typedef struct session {
 	};
 	uint8_t helo_kind;  /* 0 none, 1 HELO, 2 EHLO/LHLO */
 	uint8_t refused;    /* 0; 1: 554 greeting (503 mode); 2: 521 mode */
+	uint8_t gated;      /* refused, or a policy gate set: see gated() */
 	uint8_t tls;
 	uint8_t authed;
 	uint8_t tx;         /* a mail transaction is open */
@@ -98,8 +99,8 @@ typedef struct session {
 	uint8_t tx_utf8;    /* SMTPUTF8 parameter given */
 	uint8_t tx_bdat;    /* enum tx_bdat */
 	uint8_t early;      /* input came before the greeting was sent */
-	uint8_t talk_seen;  /* early talk / unsolicited pipelining reported */
 	uint8_t discarding; /* dropping an over-long line */
+	uint8_t talk_seen;  /* early talk / unsolicited pipelining reported */
 	uint8_t msg_told;   /* P_MSG: the failure MESSAGE event was given */
 	uint8_t pend_esmtp; /* HELO decision: EHLO/LHLO */
 	uint8_t pend_body;  /* MAIL decision: BODY */
@@ -141,6 +142,8 @@ typedef struct srv {
 	uint32_t kw_end[2]; /* ... those that end a copy (put_ehlo) */
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
+	uint32_t enh_form[2]; /* events whose default [accept, reject]
+			       * line has the enhanced code (put_default) */
 	char rcptmax[10];   /* max_rcpt in decimal (LIMITS RCPTMAX=) */
 	uint8_t rcptmax_n;
 	/* buffers */
@@ -789,11 +792,11 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 		 * first that ends a copy (offered_keywords()) */
 		unsigned i = postel__ctz32(m), j = postel__ctz32(e);
 		m &= ~((2u << j) - 1u);
-		const struct keyword *a = &keywords[i], *z = &keywords[j];
-		size_t n = (size_t)(z->off + z->len - a->off);
-		memcpy(q, kw_pool + a->off, n);
-		last = q + (z->off - a->off);
+		const struct keyword *z = &keywords[j];
+		size_t a = keywords[i].off, n = z->off + z->len - a;
+		memcpy(q, kw_pool + a, n);
 		q += n;
+		last = q - z->len;
 		if (!(pm >> j & 1))
 			continue;
 		q -= 2; /* the parameters go before the CRLF */
@@ -875,10 +878,14 @@ static void session_start(srv *s)
 	postel_command_parser_reset(&s->parser);
 	s->ss.phase = P_CONNECT;
 	s->ss.tls = (s->flags & POSTEL_SERVER_TLS) != 0;
+	s->ss.gated = (s->flags & (POSTEL_SERVER_TLS_REQUIRED |
+				   POSTEL_SERVER_AUTH_REQUIRED)) != 0;
 	s->ipos = s->iend = 0;
 	s->opos = s->oend = 0;
 	parser_update(s);
 }
+
+static void default_forms(srv *s);
 
 postel_status postel_server_init(postel_server *ps,
 				 const postel_server_config *c, void *inbuf,
@@ -987,6 +994,7 @@ postel_status postel_server_init(postel_server *ps,
 	s->params[0] = esmtp_params(s, 0);
 	s->params[1] = esmtp_params(s, 1);
 	s->options = esmtp_options(s);
+	default_forms(s);
 	session_start(s);
 	return POSTEL_OK;
 }
@@ -1142,14 +1150,14 @@ static int need_input(srv *s)
 /* Events                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static void ev_clear(postel_server_event *ev, postel_server_event_type t)
+/* All but cmd and line (a command line sets both). */
+SRV_INLINE void ev_clear_rest(postel_server_event *ev,
+			      postel_server_event_type t)
 {
 	ev->type = t;
 	ev->decide = 0;
 	ev->esmtp = 0;
 	ev->has_data = 0;
-	ev->cmd = NULL;
-	ev->line = postel__span(NULL, 0);
 	ev->arg = postel__span(NULL, 0);
 	ev->data = postel__span(NULL, 0);
 	ev->size = 0;
@@ -1159,6 +1167,13 @@ static void ev_clear(postel_server_event *ev, postel_server_event_type t)
 	ev->code = 0;
 	ev->violations.n = 0;
 	ev->violations.lost = 0;
+}
+
+static void ev_clear(postel_server_event *ev, postel_server_event_type t)
+{
+	ev_clear_rest(ev, t);
+	ev->cmd = NULL;
+	ev->line = postel__span(NULL, 0);
 }
 
 static int decide(srv *s, postel_server_event *ev, postel_server_event_type t)
@@ -1595,6 +1610,29 @@ static int cmd_starttls(srv *s, postel_server_event *ev)
 	return decide(s, ev, POSTEL_SERVER_EV_STARTTLS);
 }
 
+/* A refused session or a policy gate (ss->gated): the answer to a
+ * command line that does not go on to its verb (1 with an event, 2), or
+ * 0 when it does. */
+SRV_OUTLINE int gated(srv *s, postel_server_event *ev, const postel_command *c,
+		      postel_status pst)
+{
+	session *ss = &s->ss;
+	postel_verb v = c->verb;
+	/* RFC 5321 §3.1 / RFC 7504 §3: after a 554 (521) greeting, every
+	 * command but QUIT gets 503 (521) */
+	if (ss->refused && !(pst == POSTEL_OK && v == POSTEL_VERB_QUIT))
+		return fixed_reply(s, ev,
+				   ss->refused == 1 ? F_REFUSED_503
+						    : F_REFUSED_521,
+				   0);
+	if (pst != POSTEL_OK)
+		return 0;
+	enum fixed_reply gate = policy_gate(s, v);
+	if (gate && v != POSTEL_VERB_BDAT)
+		return fixed_reply(s, ev, gate, 0);
+	return 0;
+}
+
 /* Dispatch one complete, parsed command line. Returns 1 with an event,
  * 2 to go on. */
 static int command(srv *s, postel_server_event *ev, postel_command *c,
@@ -1604,13 +1642,9 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 	postel_verb v = c->verb;
 	int lmtp;
 
-	/* RFC 5321 §3.1 / RFC 7504 §3: after a 554 (521) greeting, every
-	 * command but QUIT gets 503 (521) */
-	if (ss->refused && !(pst == POSTEL_OK && v == POSTEL_VERB_QUIT))
-		return fixed_reply(s, ev,
-				   ss->refused == 1 ? F_REFUSED_503
-						    : F_REFUSED_521,
-				   0);
+	int r;
+	if (ss->gated && (r = gated(s, ev, c, pst)) != 0)
+		return r;
 	if (pst != POSTEL_OK) {
 		if (c->error == POSTEL_CMD_E_UNKNOWN) {
 			/* RFC 5321 §4.2.4: the application may implement
@@ -1642,10 +1676,6 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		ev->type = POSTEL_SERVER_EV_VIOLATION;
 		return 1;
 	}
-
-	enum fixed_reply gate = policy_gate(s, v);
-	if (gate && v != POSTEL_VERB_BDAT)
-		return fixed_reply(s, ev, gate, 0);
 
 	switch (v) {
 	case POSTEL_VERB_HELO:
@@ -1777,24 +1807,29 @@ SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
 	return memchr(p, '\n', (size_t)(end - p));
 }
 
-/* Find the next complete line in [ipos, iend); over-long lines are dropped
- * as they come. Returns the line length (LF included), 0 when more input
- * is needed, or -1 when an over-long line just ended (its bytes are gone). */
+/* Drop the rest of an over-long line: 0 when more input is needed, -1
+ * when it ended (its bytes are gone). */
+SRV_COLD long discard_line(srv *s)
+{
+	const unsigned char *p = s->in + s->ipos;
+	const unsigned char *lf = memchr(p, '\n', s->iend - s->ipos);
+	if (!lf) {
+		s->ipos = s->iend;
+		return 0;
+	}
+	s->ipos += (uint32_t)(lf - p + 1);
+	s->ss.discarding = 0;
+	return -1;
+}
+
+/* Find the next complete line in [ipos, iend) (not discarding); an
+ * over-long line starts to be dropped as it comes. Returns the line
+ * length (LF included) or 0 when more input is needed. */
 static long next_line(srv *s)
 {
 	session *ss = &s->ss;
 	const unsigned char *p = s->in + s->ipos;
 	size_t n = s->iend - s->ipos;
-	if (ss->discarding) {
-		const unsigned char *lf = memchr(p, '\n', n);
-		if (!lf) {
-			s->ipos = s->iend;
-			return 0;
-		}
-		s->ipos += (uint32_t)(lf - p + 1);
-		ss->discarding = 0;
-		return -1;
-	}
 	const unsigned char *lf = find_lf(p + ss->scan, p + n);
 	if (lf) {
 		ss->scan = 0;
@@ -1839,14 +1874,21 @@ static int do_line(srv *s, postel_server_event *ev)
 		ss->wait = W_ROOM;
 		return 0;
 	}
-	if (ss->early) {
-		ss->early = 0;
-		if (early_talk(s, ev, POSTEL_V_EARLY_TALKER))
-			return 1;
+	long len;
+	if (ss->early || ss->discarding) { /* rare: one test for both */
+		if (ss->early) {
+			ss->early = 0;
+			if (early_talk(s, ev, POSTEL_V_EARLY_TALKER))
+				return 1;
+		}
+		if (ss->discarding) {
+			len = discard_line(s);
+			return len == 0 ? need_input(s) : line_too_long(s, ev);
+		}
 	}
-	long len = next_line(s);
-	if (len <= 0)
-		return len == 0 ? need_input(s) : line_too_long(s, ev);
+	len = next_line(s);
+	if (len == 0)
+		return need_input(s);
 	if ((uint32_t)len > s->lim_line &&
 	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
 		/* the same answer as for a line dropped while it arrived, so
@@ -1854,7 +1896,7 @@ static int do_line(srv *s, postel_server_event *ev)
 		s->ipos += (uint32_t)len;
 		return line_too_long(s, ev);
 	}
-	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
+	ev_clear_rest(ev, POSTEL_SERVER_EV_VIOLATION); /* cmd: below */
 	const char *line = (const char *)s->in + s->ipos;
 	s->ipos += (uint32_t)len;
 	size_t le = (size_t)len - 1;
@@ -1866,6 +1908,7 @@ static int do_line(srv *s, postel_server_event *ev)
 
 	if (ss->phase == P_SASL) {
 		postel_sasl_response r;
+		ev->cmd = NULL;
 		postel_status st = postel_command_parse_sasl(
 			&s->parser, line, (size_t)len, &r, &used);
 		ev->violations = r.violations;
@@ -1916,7 +1959,7 @@ static int do_line(srv *s, postel_server_event *ev)
 
 	/* RFC 2920 §3.1 / RFC 5321 §4.3.1: without PIPELINING the client
 	 * waits for each reply; EHLO/LHLO itself may announce it */
-	if (s->iend > s->ipos && !pipelining(s) &&
+	if (!pipelining(s) && s->iend > s->ipos &&
 	    !((s->ext & POSTEL_SERVER_EXT_PIPELINING) &&
 	      (c->verb == POSTEL_VERB_EHLO || c->verb == POSTEL_VERB_LHLO)) &&
 	    !(c->verb == POSTEL_VERB_BDAT && st == POSTEL_OK) &&
@@ -2277,6 +2320,16 @@ static const defaults dflt[] = {
 				       "Error: command not recognized"),
 };
 
+static void default_forms(srv *s)
+{
+	s->enh_form[0] = s->enh_form[1] = 0;
+	if (!enh_on(s))
+		return;
+	for (unsigned t = 0; t < sizeof dflt / sizeof *dflt; t++)
+		for (int neg = 0; neg < 2; neg++)
+			s->enh_form[neg] |= (uint32_t)dflt[t].enh_form[neg] << t;
+}
+
 /* Positive codes each decision allows (RFC 5321 §4.3.2 and the
  * extensions' RFCs). */
 static int positive_ok(postel_server_event_type t, unsigned code)
@@ -2361,7 +2414,7 @@ static int valid_text(const char *t, size_t n, size_t prefix, int multi)
 }
 
 /* DATA accepted: the decoder starts on the transaction's body type. */
-static void data_start(srv *s)
+SRV_OUTLINE void data_start(srv *s)
 {
 	postel_data_config dc;
 	data_config(s, &dc);
@@ -2378,10 +2431,11 @@ SRV_INLINE void apply(srv *s, postel_server_event_type t, unsigned code)
 	case POSTEL_SERVER_EV_CONNECT:
 		ss->phase = P_CMD;
 		ss->wait = s->iend > s->ipos ? W_NONE : W_INPUT;
-		if (code == 554) /* RFC 5321 §3.1 */
-			ss->refused = 1;
-		else if (code == 521) /* RFC 7504 §3 */
-			ss->refused = 2;
+		if (code == 554 || code == 521) {
+			/* RFC 5321 §3.1, RFC 7504 §3 */
+			ss->refused = code == 554 ? 1 : 2;
+			ss->gated = 1;
+		}
 		break;
 	case POSTEL_SERVER_EV_HELO:
 		if (ok) {
@@ -2537,16 +2591,15 @@ SRV_OUTLINE postel_status answer_built(srv *s, unsigned t, int negative)
 	return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
 }
 
-SRV_INLINE postel_status answer_default(srv *s, int negative)
+/* Write the default line of the static event `t` (accept or reject);
+ * 0 (nothing written) when it does not fit. */
+SRV_INLINE int put_default(srv *s, unsigned t, int negative)
 {
-	unsigned t = s->ss.pend;
-	if (!(STATIC_DEFAULTS >> t & 1) || !t)
-		return answer_built(s, t, negative);
 	const defaults *d = &dflt[t];
-	int ue = enh_on(s) & d->enh_form[negative];
+	unsigned ue = s->enh_form[negative] >> t & 1;
 	size_t ln = d->ln[negative][ue];
 	if (ln > out_room(s))
-		return POSTEL_E_LIMIT;
+		return 0;
 	unsigned char *q = s->out + s->oend;
 	const char *src = d->line[negative][ue];
 #ifdef SRV_SSE2
@@ -2567,8 +2620,18 @@ SRV_INLINE postel_status answer_default(srv *s, int negative)
 #endif
 		memcpy(q, src, ln);
 	s->oend += (uint32_t)ln;
+	return 1;
+}
+
+SRV_INLINE postel_status answer_default(srv *s, int negative)
+{
+	unsigned t = s->ss.pend;
+	if (!(STATIC_DEFAULTS >> t & 1) || !t)
+		return answer_built(s, t, negative);
+	if (!put_default(s, t, negative))
+		return POSTEL_E_LIMIT;
 	return answered_with(s, (postel_server_event_type)t,
-			     negative ? d->no_code : d->ok_code);
+			     negative ? dflt[t].no_code : dflt[t].ok_code);
 }
 
 static postel_status answer(srv *s, unsigned code, const char *enh,
@@ -2647,11 +2710,30 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		    !dflt_text && memchr(text, '\n', tn));
 }
 
+/* Static events whose default accept line is positive (all but
+ * UNKNOWN's 500). */
+#define POSITIVE_DEFAULTS                                                      \
+	(STATIC_DEFAULTS & ~1u & ~(1u << POSTEL_SERVER_EV_UNKNOWN))
+
+SRV_OUTLINE postel_status accept_other(srv *s)
+{
+	return answer_default(s, 0);
+}
+
 postel_status postel_server_accept(postel_server *ps)
 {
 	if (!ps)
 		return POSTEL_E_ARGUMENT;
-	return answer_default(S(ps), 0);
+	srv *s = S(ps);
+	unsigned t = s->ss.pend;
+	if (!(POSITIVE_DEFAULTS >> t & 1))
+		return (STATIC_DEFAULTS >> t & 1) && t ? accept_other(s)
+						       : answer_built(s, t, 0);
+	if (!put_default(s, t, 0))
+		return POSTEL_E_LIMIT;
+	/* the code itself does not matter past this point, only that it is
+	 * positive (apply(), no error count) */
+	return answered_with(s, (postel_server_event_type)t, 200);
 }
 
 postel_status postel_server_reject(postel_server *ps, unsigned code,
