@@ -882,7 +882,9 @@ static void session_start(srv *s)
 				   POSTEL_SERVER_AUTH_REQUIRED)) != 0;
 	s->ipos = s->iend = 0;
 	s->opos = s->oend = 0;
-	parser_update(s);
+	/* parser_update() before any HELO: no ESMTP parameters */
+	s->parser.config.params = 0;
+	s->parser.config.options = 0;
 }
 
 static void default_forms(srv *s);
@@ -1014,19 +1016,6 @@ postel_status postel_server_reset(postel_server *ps)
 /* State and byte flows                                                   */
 /* ---------------------------------------------------------------------- */
 
-static int can_work(const srv *s)
-{
-	const session *ss = &s->ss;
-	if (ss->closing || ss->phase == P_CLOSED || ss->phase == P_TLS)
-		return 0;
-	switch (ss->wait) {
-	case W_NONE: return 1;
-	case W_ROOM: return out_room(s) >= s->reserve;
-	case W_FLUSH: return !out_pending(s);
-	default: return 0;
-	}
-}
-
 unsigned postel_server_state(const postel_server *ps)
 {
 	const srv *s = CS(ps);
@@ -1042,7 +1031,7 @@ unsigned postel_server_state(const postel_server *ps)
 	if (ss->pend)
 		return POSTEL_DECIDE | out;
 waits:
-	/* DECIDE when there is work (can_work()); batching (RFC 2920 §3.2
+	/* DECIDE when there is work (ready()); batching (RFC 2920 §3.2
 	 * (2), (7)): no WRITE while there is */
 	switch (ss->wait) {
 	case W_NONE:
@@ -1071,11 +1060,12 @@ unsigned char *postel_server_recv_buf(const postel_server *ps, size_t *len)
 postel_status postel_server_recv_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
-	size_t room;
-	postel_server_recv_buf(ps, &room);
 	if (s->ss.phase == P_CLOSED || s->ss.closing)
 		return len ? POSTEL_E_CLOSED : POSTEL_OK;
-	if (len > room)
+	/* the room recv_buf() gives (none while TLS starts) */
+	if (len > (s->ss.phase == P_TLS || s->ss.phase == P_INJECT
+			   ? 0
+			   : (size_t)(s->incap - s->iend)))
 		return POSTEL_E_ARGUMENT;
 	if (len == 0)
 		return POSTEL_OK;
@@ -1099,6 +1089,25 @@ const unsigned char *postel_server_send_buf(const postel_server *ps,
 	return n ? s->out + s->opos : NULL;
 }
 
+/* Part of the pending output was sent (kept out of send_ack(), whose
+ * usual case, all sent, then needs no frame). */
+SRV_OUTLINE postel_status sent_part(srv *s, size_t len)
+{
+	session *ss = &s->ss;
+	s->opos += (uint32_t)len;
+	if (ss->greet_left)
+		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
+						       : ss->greet_left;
+	if (s->opos > 0 && out_room(s) < s->reserve) {
+		memmove(s->out, s->out + s->opos, s->oend - s->opos);
+		s->oend -= s->opos;
+		s->opos = 0;
+	}
+	if (ss->wait == W_ROOM && out_room(s) >= s->reserve)
+		ss->wait = W_NONE;
+	return POSTEL_OK;
+}
+
 postel_status postel_server_send_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
@@ -1117,18 +1126,7 @@ postel_status postel_server_send_ack(postel_server *ps, size_t len)
 			ss->phase = P_CLOSED;
 		return POSTEL_OK;
 	}
-	s->opos += (uint32_t)len;
-	if (ss->greet_left)
-		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
-						       : ss->greet_left;
-	if (s->opos > 0 && out_room(s) < s->reserve) {
-		memmove(s->out, s->out + s->opos, s->oend - s->opos);
-		s->oend -= s->opos;
-		s->opos = 0;
-	}
-	if (ss->wait == W_ROOM && out_room(s) >= s->reserve)
-		ss->wait = W_NONE;
-	return POSTEL_OK;
+	return sent_part(s, len);
 }
 
 /* Out of input: keep the unprocessed bytes at the front. Every span
@@ -2140,11 +2138,21 @@ SRV_INLINE int ready(srv *s)
 	session *ss = &s->ss;
 	if (ss->pend || ss->closing)
 		return 0;
-	if (ss->wait != W_NONE) {
-		if (!can_work(s))
+	switch (ss->wait) {
+	case W_NONE: return 1;
+	case W_ROOM:
+		if (out_room(s) < s->reserve)
 			return 0;
-		ss->wait = W_NONE;
+		break;
+	case W_FLUSH:
+		if (out_pending(s))
+			return 0;
+		break;
+	default: return 0;
 	}
+	if (ss->phase == P_CLOSED || ss->phase == P_TLS)
+		return 0;
+	ss->wait = W_NONE;
 	return 1;
 }
 
