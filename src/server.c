@@ -76,11 +76,22 @@ enum tx_bdat { BDAT_NONE = 0, BDAT_ON = 1, BDAT_FAILED = 2 };
  * answer needs are kept here. */
 typedef struct session {
 	uint8_t phase;
-	uint8_t wait;
-	uint8_t pend;       /* event type awaiting an answer; 0: none */
-	uint8_t closing;    /* no more processing; CLOSED once output left */
+	/* What holds work up, also read as one word (busy): nonzero when an
+	 * answer, output or input is awaited, the session closes or a call
+	 * is in progress, so that next() tests one word. */
+	union {
+		struct {
+			uint8_t wait;
+			uint8_t pend;    /* event type awaiting an answer */
+			uint8_t closing; /* no more processing; CLOSED once
+					  * output left */
+			uint8_t in_call;
+		};
+		uint32_t busy;
+	};
 	uint8_t helo_kind;  /* 0 none, 1 HELO, 2 EHLO/LHLO */
 	uint8_t refused;    /* 0; 1: 554 greeting (503 mode); 2: 521 mode */
+	uint8_t gated;      /* refused, or a policy gate set: see gated() */
 	uint8_t tls;
 	uint8_t authed;
 	uint8_t tx;         /* a mail transaction is open */
@@ -88,14 +99,13 @@ typedef struct session {
 	uint8_t tx_utf8;    /* SMTPUTF8 parameter given */
 	uint8_t tx_bdat;    /* enum tx_bdat */
 	uint8_t early;      /* input came before the greeting was sent */
-	uint8_t talk_seen;  /* early talk / unsolicited pipelining reported */
 	uint8_t discarding; /* dropping an over-long line */
+	uint8_t talk_seen;  /* early talk / unsolicited pipelining reported */
 	uint8_t msg_told;   /* P_MSG: the failure MESSAGE event was given */
 	uint8_t pend_esmtp; /* HELO decision: EHLO/LHLO */
 	uint8_t pend_body;  /* MAIL decision: BODY */
 	uint8_t pend_utf8;  /* MAIL decision: SMTPUTF8 */
 	uint8_t last;       /* BDAT chunk is LAST */
-	uint8_t in_call;
 	uint8_t helo_n;
 	uint8_t pipe;       /* PIPELINING in force (parser_update()) */
 	uint16_t skip_reply; /* P_SKIP: index into fixed[] to send after */
@@ -132,6 +142,8 @@ typedef struct srv {
 	uint32_t kw_end[2]; /* ... those that end a copy (put_ehlo) */
 	uint32_t params[2]; /* parser params after EHLO, without / with TLS */
 	uint32_t options;   /* parser options after EHLO */
+	uint32_t enh_form[2]; /* events whose default [accept, reject]
+			       * line has the enhanced code (put_default) */
 	char rcptmax[10];   /* max_rcpt in decimal (LIMITS RCPTMAX=) */
 	uint8_t rcptmax_n;
 	/* buffers */
@@ -780,11 +792,11 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 		 * first that ends a copy (offered_keywords()) */
 		unsigned i = postel__ctz32(m), j = postel__ctz32(e);
 		m &= ~((2u << j) - 1u);
-		const struct keyword *a = &keywords[i], *z = &keywords[j];
-		size_t n = (size_t)(z->off + z->len - a->off);
-		memcpy(q, kw_pool + a->off, n);
-		last = q + (z->off - a->off);
+		const struct keyword *z = &keywords[j];
+		size_t a = keywords[i].off, n = z->off + z->len - a;
+		memcpy(q, kw_pool + a, n);
 		q += n;
+		last = q - z->len;
 		if (!(pm >> j & 1))
 			continue;
 		q -= 2; /* the parameters go before the CRLF */
@@ -862,14 +874,23 @@ static uint32_t cap32(uint32_t v, uint32_t dflt, size_t cap)
 
 static void session_start(srv *s)
 {
-	memset(&s->ss, 0, sizeof s->ss);
+	/* a zero session copied in a few block moves (memset of this size
+	 * is a string instruction) */
+	static const session clear;
+	s->ss = clear;
 	postel_command_parser_reset(&s->parser);
 	s->ss.phase = P_CONNECT;
 	s->ss.tls = (s->flags & POSTEL_SERVER_TLS) != 0;
+	s->ss.gated = (s->flags & (POSTEL_SERVER_TLS_REQUIRED |
+				   POSTEL_SERVER_AUTH_REQUIRED)) != 0;
 	s->ipos = s->iend = 0;
 	s->opos = s->oend = 0;
-	parser_update(s);
+	/* parser_update() before any HELO: no ESMTP parameters */
+	s->parser.config.params = 0;
+	s->parser.config.options = 0;
 }
+
+static void default_forms(srv *s);
 
 postel_status postel_server_init(postel_server *ps,
 				 const postel_server_config *c, void *inbuf,
@@ -978,6 +999,7 @@ postel_status postel_server_init(postel_server *ps,
 	s->params[0] = esmtp_params(s, 0);
 	s->params[1] = esmtp_params(s, 1);
 	s->options = esmtp_options(s);
+	default_forms(s);
 	session_start(s);
 	return POSTEL_OK;
 }
@@ -997,24 +1019,13 @@ postel_status postel_server_reset(postel_server *ps)
 /* State and byte flows                                                   */
 /* ---------------------------------------------------------------------- */
 
-static int can_work(const srv *s)
-{
-	const session *ss = &s->ss;
-	if (ss->closing || ss->phase == P_CLOSED || ss->phase == P_TLS)
-		return 0;
-	switch (ss->wait) {
-	case W_NONE: return 1;
-	case W_ROOM: return out_room(s) >= s->reserve;
-	case W_FLUSH: return !out_pending(s);
-	default: return 0;
-	}
-}
-
 unsigned postel_server_state(const postel_server *ps)
 {
 	const srv *s = CS(ps);
 	const session *ss = &s->ss;
 	unsigned out = out_pending(s) ? POSTEL_WRITE : 0;
+	if (!ss->pend && !ss->closing && ss->phase < P_TLS)
+		goto waits; /* the usual case: only the wait decides */
 	if (ss->phase == P_CLOSED || ss->closing)
 		return out && s->host ? POSTEL_WRITE : POSTEL_CLOSED;
 	if (ss->phase == P_TLS) /* the handshake waits for the output */
@@ -1022,17 +1033,18 @@ unsigned postel_server_state(const postel_server *ps)
 		       (out ? 0 : POSTEL_TLS);
 	if (ss->pend)
 		return POSTEL_DECIDE | out;
-	/* DECIDE when there is work (can_work()); batching (RFC 2920 §3.2
+waits:
+	/* DECIDE when there is work (ready()); batching (RFC 2920 §3.2
 	 * (2), (7)): no WRITE while there is */
 	switch (ss->wait) {
-	case W_NONE:
-		return POSTEL_DECIDE;
-	case W_ROOM:
-		return out_room(s) >= s->reserve ? POSTEL_DECIDE : out;
 	case W_FLUSH:
 		return out ? POSTEL_WRITE : POSTEL_DECIDE;
-	default: /* W_INPUT */
+	case W_INPUT:
 		return out | (s->iend < s->incap ? POSTEL_READ : 0);
+	case W_ROOM:
+		return out_room(s) >= s->reserve ? POSTEL_DECIDE : out;
+	default: /* W_NONE */
+		return POSTEL_DECIDE;
 	}
 }
 
@@ -1051,11 +1063,12 @@ unsigned char *postel_server_recv_buf(const postel_server *ps, size_t *len)
 postel_status postel_server_recv_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
-	size_t room;
-	postel_server_recv_buf(ps, &room);
 	if (s->ss.phase == P_CLOSED || s->ss.closing)
 		return len ? POSTEL_E_CLOSED : POSTEL_OK;
-	if (len > room)
+	/* the room recv_buf() gives (none while TLS starts) */
+	if (len > (s->ss.phase == P_TLS || s->ss.phase == P_INJECT
+			   ? 0
+			   : (size_t)(s->incap - s->iend)))
 		return POSTEL_E_ARGUMENT;
 	if (len == 0)
 		return POSTEL_OK;
@@ -1079,6 +1092,25 @@ const unsigned char *postel_server_send_buf(const postel_server *ps,
 	return n ? s->out + s->opos : NULL;
 }
 
+/* Part of the pending output was sent (kept out of send_ack(), whose
+ * usual case, all sent, then needs no frame). */
+SRV_OUTLINE postel_status sent_part(srv *s, size_t len)
+{
+	session *ss = &s->ss;
+	s->opos += (uint32_t)len;
+	if (ss->greet_left)
+		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
+						       : ss->greet_left;
+	if (s->opos > 0 && out_room(s) < s->reserve) {
+		memmove(s->out, s->out + s->opos, s->oend - s->opos);
+		s->oend -= s->opos;
+		s->opos = 0;
+	}
+	if (ss->wait == W_ROOM && out_room(s) >= s->reserve)
+		ss->wait = W_NONE;
+	return POSTEL_OK;
+}
+
 postel_status postel_server_send_ack(postel_server *ps, size_t len)
 {
 	srv *s = S(ps);
@@ -1097,18 +1129,7 @@ postel_status postel_server_send_ack(postel_server *ps, size_t len)
 			ss->phase = P_CLOSED;
 		return POSTEL_OK;
 	}
-	s->opos += (uint32_t)len;
-	if (ss->greet_left)
-		ss->greet_left -= len < ss->greet_left ? (uint32_t)len
-						       : ss->greet_left;
-	if (s->opos > 0 && out_room(s) < s->reserve) {
-		memmove(s->out, s->out + s->opos, s->oend - s->opos);
-		s->oend -= s->opos;
-		s->opos = 0;
-	}
-	if (ss->wait == W_ROOM && out_room(s) >= s->reserve)
-		ss->wait = W_NONE;
-	return POSTEL_OK;
+	return sent_part(s, len);
 }
 
 /* Out of input: keep the unprocessed bytes at the front. Every span
@@ -1130,14 +1151,14 @@ static int need_input(srv *s)
 /* Events                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static void ev_clear(postel_server_event *ev, postel_server_event_type t)
+/* All but cmd and line (a command line sets both). */
+SRV_INLINE void ev_clear_rest(postel_server_event *ev,
+			      postel_server_event_type t)
 {
 	ev->type = t;
 	ev->decide = 0;
 	ev->esmtp = 0;
 	ev->has_data = 0;
-	ev->cmd = NULL;
-	ev->line = postel__span(NULL, 0);
 	ev->arg = postel__span(NULL, 0);
 	ev->data = postel__span(NULL, 0);
 	ev->size = 0;
@@ -1147,6 +1168,13 @@ static void ev_clear(postel_server_event *ev, postel_server_event_type t)
 	ev->code = 0;
 	ev->violations.n = 0;
 	ev->violations.lost = 0;
+}
+
+static void ev_clear(postel_server_event *ev, postel_server_event_type t)
+{
+	ev_clear_rest(ev, t);
+	ev->cmd = NULL;
+	ev->line = postel__span(NULL, 0);
 }
 
 static int decide(srv *s, postel_server_event *ev, postel_server_event_type t)
@@ -1583,6 +1611,29 @@ static int cmd_starttls(srv *s, postel_server_event *ev)
 	return decide(s, ev, POSTEL_SERVER_EV_STARTTLS);
 }
 
+/* A refused session or a policy gate (ss->gated): the answer to a
+ * command line that does not go on to its verb (1 with an event, 2), or
+ * 0 when it does. */
+SRV_OUTLINE int gated(srv *s, postel_server_event *ev, const postel_command *c,
+		      postel_status pst)
+{
+	session *ss = &s->ss;
+	postel_verb v = c->verb;
+	/* RFC 5321 §3.1 / RFC 7504 §3: after a 554 (521) greeting, every
+	 * command but QUIT gets 503 (521) */
+	if (ss->refused && !(pst == POSTEL_OK && v == POSTEL_VERB_QUIT))
+		return fixed_reply(s, ev,
+				   ss->refused == 1 ? F_REFUSED_503
+						    : F_REFUSED_521,
+				   0);
+	if (pst != POSTEL_OK)
+		return 0;
+	enum fixed_reply gate = policy_gate(s, v);
+	if (gate && v != POSTEL_VERB_BDAT)
+		return fixed_reply(s, ev, gate, 0);
+	return 0;
+}
+
 /* Dispatch one complete, parsed command line. Returns 1 with an event,
  * 2 to go on. */
 static int command(srv *s, postel_server_event *ev, postel_command *c,
@@ -1592,13 +1643,9 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 	postel_verb v = c->verb;
 	int lmtp;
 
-	/* RFC 5321 §3.1 / RFC 7504 §3: after a 554 (521) greeting, every
-	 * command but QUIT gets 503 (521) */
-	if (ss->refused && !(pst == POSTEL_OK && v == POSTEL_VERB_QUIT))
-		return fixed_reply(s, ev,
-				   ss->refused == 1 ? F_REFUSED_503
-						    : F_REFUSED_521,
-				   0);
+	int r;
+	if (ss->gated && (r = gated(s, ev, c, pst)) != 0)
+		return r;
 	if (pst != POSTEL_OK) {
 		if (c->error == POSTEL_CMD_E_UNKNOWN) {
 			/* RFC 5321 §4.2.4: the application may implement
@@ -1630,10 +1677,6 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		ev->type = POSTEL_SERVER_EV_VIOLATION;
 		return 1;
 	}
-
-	enum fixed_reply gate = policy_gate(s, v);
-	if (gate && v != POSTEL_VERB_BDAT)
-		return fixed_reply(s, ev, gate, 0);
 
 	switch (v) {
 	case POSTEL_VERB_HELO:
@@ -1765,24 +1808,29 @@ SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
 	return memchr(p, '\n', (size_t)(end - p));
 }
 
-/* Find the next complete line in [ipos, iend); over-long lines are dropped
- * as they come. Returns the line length (LF included), 0 when more input
- * is needed, or -1 when an over-long line just ended (its bytes are gone). */
+/* Drop the rest of an over-long line: 0 when more input is needed, -1
+ * when it ended (its bytes are gone). */
+SRV_COLD long discard_line(srv *s)
+{
+	const unsigned char *p = s->in + s->ipos;
+	const unsigned char *lf = memchr(p, '\n', s->iend - s->ipos);
+	if (!lf) {
+		s->ipos = s->iend;
+		return 0;
+	}
+	s->ipos += (uint32_t)(lf - p + 1);
+	s->ss.discarding = 0;
+	return -1;
+}
+
+/* Find the next complete line in [ipos, iend) (not discarding); an
+ * over-long line starts to be dropped as it comes. Returns the line
+ * length (LF included) or 0 when more input is needed. */
 static long next_line(srv *s)
 {
 	session *ss = &s->ss;
 	const unsigned char *p = s->in + s->ipos;
 	size_t n = s->iend - s->ipos;
-	if (ss->discarding) {
-		const unsigned char *lf = memchr(p, '\n', n);
-		if (!lf) {
-			s->ipos = s->iend;
-			return 0;
-		}
-		s->ipos += (uint32_t)(lf - p + 1);
-		ss->discarding = 0;
-		return -1;
-	}
 	const unsigned char *lf = find_lf(p + ss->scan, p + n);
 	if (lf) {
 		ss->scan = 0;
@@ -1827,14 +1875,21 @@ static int do_line(srv *s, postel_server_event *ev)
 		ss->wait = W_ROOM;
 		return 0;
 	}
-	if (ss->early) {
-		ss->early = 0;
-		if (early_talk(s, ev, POSTEL_V_EARLY_TALKER))
-			return 1;
+	long len;
+	if (ss->early || ss->discarding) { /* rare: one test for both */
+		if (ss->early) {
+			ss->early = 0;
+			if (early_talk(s, ev, POSTEL_V_EARLY_TALKER))
+				return 1;
+		}
+		if (ss->discarding) {
+			len = discard_line(s);
+			return len == 0 ? need_input(s) : line_too_long(s, ev);
+		}
 	}
-	long len = next_line(s);
-	if (len <= 0)
-		return len == 0 ? need_input(s) : line_too_long(s, ev);
+	len = next_line(s);
+	if (len == 0)
+		return need_input(s);
 	if ((uint32_t)len > s->lim_line &&
 	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
 		/* the same answer as for a line dropped while it arrived, so
@@ -1842,7 +1897,7 @@ static int do_line(srv *s, postel_server_event *ev)
 		s->ipos += (uint32_t)len;
 		return line_too_long(s, ev);
 	}
-	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
+	ev_clear_rest(ev, POSTEL_SERVER_EV_VIOLATION); /* cmd: below */
 	const char *line = (const char *)s->in + s->ipos;
 	s->ipos += (uint32_t)len;
 	size_t le = (size_t)len - 1;
@@ -1854,6 +1909,7 @@ static int do_line(srv *s, postel_server_event *ev)
 
 	if (ss->phase == P_SASL) {
 		postel_sasl_response r;
+		ev->cmd = NULL;
 		postel_status st = postel_command_parse_sasl(
 			&s->parser, line, (size_t)len, &r, &used);
 		ev->violations = r.violations;
@@ -1904,7 +1960,7 @@ static int do_line(srv *s, postel_server_event *ev)
 
 	/* RFC 2920 §3.1 / RFC 5321 §4.3.1: without PIPELINING the client
 	 * waits for each reply; EHLO/LHLO itself may announce it */
-	if (s->iend > s->ipos && !pipelining(s) &&
+	if (!pipelining(s) && s->iend > s->ipos &&
 	    !((s->ext & POSTEL_SERVER_EXT_PIPELINING) &&
 	      (c->verb == POSTEL_VERB_EHLO || c->verb == POSTEL_VERB_LHLO)) &&
 	    !(c->verb == POSTEL_VERB_BDAT && st == POSTEL_OK) &&
@@ -2085,17 +2141,26 @@ SRV_INLINE int ready(srv *s)
 	session *ss = &s->ss;
 	if (ss->pend || ss->closing)
 		return 0;
-	if (ss->wait != W_NONE) {
-		if (!can_work(s))
+	switch (ss->wait) {
+	case W_NONE: return 1;
+	case W_ROOM:
+		if (out_room(s) < s->reserve)
 			return 0;
-		ss->wait = W_NONE;
+		break;
+	case W_FLUSH:
+		if (out_pending(s))
+			return 0;
+		break;
+	default: return 0;
 	}
+	if (ss->phase == P_CLOSED || ss->phase == P_TLS)
+		return 0;
+	ss->wait = W_NONE;
 	return 1;
 }
 
-/* Called when ready(); kept out of postel_server_next() so that a call
- * with nothing to do does not set up its frame. */
-SRV_OUTLINE int step(srv *s, postel_server_event *ev)
+/* The work of next() once ready(). */
+SRV_INLINE int work(srv *s, postel_server_event *ev)
 {
 	session *ss = &s->ss;
 	for (;;) {
@@ -2137,19 +2202,36 @@ SRV_OUTLINE int step(srv *s, postel_server_event *ev)
 	}
 }
 
+/* Kept out of postel_server_next() so that a call with nothing to do
+ * does not set up its frame; in_call is known clear here. */
+SRV_OUTLINE int step(srv *s, postel_server_event *ev)
+{
+#ifndef NDEBUG
+	s->ss.in_call = 1; /* the guard of internal.h */
+#endif
+	int r = work(s, ev);
+	POSTEL__LEAVE(s->ss.in_call);
+	return r;
+}
+
+/* next() when something holds work up (busy): return before any work is
+ * set up unless ready() says it is over. */
+SRV_OUTLINE int next_held(srv *s, postel_server_event *ev)
+{
+	if (!ready(s))
+		return 0;
+	assert(!s->ss.in_call); /* no call on an engine from inside one */
+	return step(s, ev);
+}
+
 int postel_server_next(postel_server *ps, postel_server_event *ev)
 {
 	if (!ps || !ev)
 		return 0;
 	srv *s = S(ps);
-	/* nothing to do (an answer, output or input is awaited): return
-	 * before any work is set up */
-	if (!ready(s))
-		return 0;
-	POSTEL__ENTER(s->ss.in_call);
-	int r = step(s, ev);
-	POSTEL__LEAVE(s->ss.in_call);
-	return r;
+	if (s->ss.busy)
+		return next_held(s, ev);
+	return step(s, ev);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2249,6 +2331,16 @@ static const defaults dflt[] = {
 				       "Error: command not recognized"),
 };
 
+static void default_forms(srv *s)
+{
+	s->enh_form[0] = s->enh_form[1] = 0;
+	if (!enh_on(s))
+		return;
+	for (unsigned t = 0; t < sizeof dflt / sizeof *dflt; t++)
+		for (int neg = 0; neg < 2; neg++)
+			s->enh_form[neg] |= (uint32_t)dflt[t].enh_form[neg] << t;
+}
+
 /* Positive codes each decision allows (RFC 5321 §4.3.2 and the
  * extensions' RFCs). */
 static int positive_ok(postel_server_event_type t, unsigned code)
@@ -2333,7 +2425,7 @@ static int valid_text(const char *t, size_t n, size_t prefix, int multi)
 }
 
 /* DATA accepted: the decoder starts on the transaction's body type. */
-static void data_start(srv *s)
+SRV_OUTLINE void data_start(srv *s)
 {
 	postel_data_config dc;
 	data_config(s, &dc);
@@ -2350,10 +2442,11 @@ SRV_INLINE void apply(srv *s, postel_server_event_type t, unsigned code)
 	case POSTEL_SERVER_EV_CONNECT:
 		ss->phase = P_CMD;
 		ss->wait = s->iend > s->ipos ? W_NONE : W_INPUT;
-		if (code == 554) /* RFC 5321 §3.1 */
-			ss->refused = 1;
-		else if (code == 521) /* RFC 7504 §3 */
-			ss->refused = 2;
+		if (code == 554 || code == 521) {
+			/* RFC 5321 §3.1, RFC 7504 §3 */
+			ss->refused = code == 554 ? 1 : 2;
+			ss->gated = 1;
+		}
 		break;
 	case POSTEL_SERVER_EV_HELO:
 		if (ok) {
@@ -2509,16 +2602,15 @@ SRV_OUTLINE postel_status answer_built(srv *s, unsigned t, int negative)
 	return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
 }
 
-SRV_INLINE postel_status answer_default(srv *s, int negative)
+/* Write the default line of the static event `t` (accept or reject);
+ * 0 (nothing written) when it does not fit. */
+SRV_INLINE int put_default(srv *s, unsigned t, int negative)
 {
-	unsigned t = s->ss.pend;
-	if (!(STATIC_DEFAULTS >> t & 1) || !t)
-		return answer_built(s, t, negative);
 	const defaults *d = &dflt[t];
-	int ue = enh_on(s) & d->enh_form[negative];
+	unsigned ue = s->enh_form[negative] >> t & 1;
 	size_t ln = d->ln[negative][ue];
 	if (ln > out_room(s))
-		return POSTEL_E_LIMIT;
+		return 0;
 	unsigned char *q = s->out + s->oend;
 	const char *src = d->line[negative][ue];
 #ifdef SRV_SSE2
@@ -2539,8 +2631,18 @@ SRV_INLINE postel_status answer_default(srv *s, int negative)
 #endif
 		memcpy(q, src, ln);
 	s->oend += (uint32_t)ln;
+	return 1;
+}
+
+SRV_INLINE postel_status answer_default(srv *s, int negative)
+{
+	unsigned t = s->ss.pend;
+	if (!(STATIC_DEFAULTS >> t & 1) || !t)
+		return answer_built(s, t, negative);
+	if (!put_default(s, t, negative))
+		return POSTEL_E_LIMIT;
 	return answered_with(s, (postel_server_event_type)t,
-			     negative ? d->no_code : d->ok_code);
+			     negative ? dflt[t].no_code : dflt[t].ok_code);
 }
 
 static postel_status answer(srv *s, unsigned code, const char *enh,
@@ -2619,11 +2721,30 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		    !dflt_text && memchr(text, '\n', tn));
 }
 
+/* Static events whose default accept line is positive (all but
+ * UNKNOWN's 500). */
+#define POSITIVE_DEFAULTS                                                      \
+	(STATIC_DEFAULTS & ~1u & ~(1u << POSTEL_SERVER_EV_UNKNOWN))
+
+SRV_OUTLINE postel_status accept_other(srv *s)
+{
+	return answer_default(s, 0);
+}
+
 postel_status postel_server_accept(postel_server *ps)
 {
 	if (!ps)
 		return POSTEL_E_ARGUMENT;
-	return answer_default(S(ps), 0);
+	srv *s = S(ps);
+	unsigned t = s->ss.pend;
+	if (!(POSITIVE_DEFAULTS >> t & 1))
+		return (STATIC_DEFAULTS >> t & 1) && t ? accept_other(s)
+						       : answer_built(s, t, 0);
+	if (!put_default(s, t, 0))
+		return POSTEL_E_LIMIT;
+	/* the code itself does not matter past this point, only that it is
+	 * positive (apply(), no error count) */
+	return answered_with(s, (postel_server_event_type)t, 200);
 }
 
 postel_status postel_server_reject(postel_server *ps, unsigned code,
