@@ -1139,11 +1139,14 @@ fast_mailbox32(const unsigned char *p, const unsigned char *pe,
 	if (local == 0 || local >= 31 || (ptrdiff_t)local >= pe - p ||
 	    p[local] != '@')
 		return NULL;
-	/* Ldh-str: a "-" between letters, digits or hyphens */
-	ldh = a | hy;
-	hy &= (ldh << 1) & (ldh >> 1);
 	d = local + 1;
-	e = d + (uint32_t)__builtin_ctz(~((a | dot | hy) >> d));
+	e = d + (uint32_t)__builtin_ctz(~(in >> d));
+	if ((uint64_t)hy >> e & 1) { /* e <= 32 */
+		/* Ldh-str: a "-" between letters, digits or hyphens */
+		ldh = a | hy;
+		hy &= (ldh << 1) & (ldh >> 1);
+		e = d + (uint32_t)__builtin_ctz(~((in | hy) >> d));
+	}
 	/* the domain starts with a letter or digit; the run ends within the
 	 * masks, at ">" (so a letter or digit ends it too) */
 	if (!(a >> d & 1) || e >= 32 || (ptrdiff_t)e >= pe - p || p[e] != '>')
