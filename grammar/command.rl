@@ -967,28 +967,14 @@ static ALWAYS_INLINE void set_mailbox(const postel_command_parser *P,
 	}
 }
 
-/* Everything but the caller's fields and the typed values. Once per line,
- * so with straight 16-octet stores: as a loop or memset, compilers emit
- * `rep stos`, which is slow to start. */
+/* Everything but the caller's fields and the typed values, once per
+ * line. */
 static ALWAYS_INLINE void command_clear(postel_command *C)
 {
 	enum { N = offsetof(postel_command, size) -
 		   offsetof(postel_command, verb) };
-	char *d = (char *)&C->verb;
-#if defined(__SSE2__)
-	const __m128i z = _mm_setzero_si128();
-#define Z16(k)                                                                 \
-	if ((k) + 16 <= N)                                                     \
-		_mm_storeu_si128((__m128i *)(void *)(d + (k)), z);
-#define Z64(k) Z16(k) Z16((k) + 16) Z16((k) + 32) Z16((k) + 48)
-	Z64(0) Z64(64) Z64(128) Z64(192) Z64(256) Z64(320)
-#undef Z64
-#undef Z16
-	_Static_assert(N <= 384, "command_clear: more stores needed");
-	memset(d + N / 16 * 16, 0, N % 16);
-#else
-	memset(d, 0, N);
-#endif
+	_Static_assert(N <= 384, "postel__zero: more stores needed");
+	postel__zero(&C->verb, N);
 }
 
 /* Checks on a line the scanner accepted: limits (RFC 5321 §4.5.3.1),

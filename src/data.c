@@ -391,7 +391,8 @@ static void data_verdict(postel_data_decoder *d)
 static void data_decoder_setup(postel_data_decoder *d, const postel_data_config *c,
 			  uint8_t mode)
 {
-	memset(d, 0, sizeof *d);
+	_Static_assert(sizeof *d <= 384, "postel__zero: more stores needed");
+	postel__zero(d, sizeof *d);
 	if (c) {
 		d->lenient_ = c->lenient;
 		d->max_line_ = c->max_line;
@@ -538,9 +539,15 @@ static void data_count8(postel_data_decoder *d, const unsigned char *buf,
 	      n);
 }
 
-/* the hot loops, once per scanner */
+/* the hot loops, once per scanner; out of line, so that the entry
+ * points that dispatch to them need no frame of their own */
+#if defined(__GNUC__)
+#define DATA_NOINLINE __attribute__((noinline))
+#else
+#define DATA_NOINLINE
+#endif
 #define DI(name) name##_scalar
-#define DI_ATTR
+#define DI_ATTR DATA_NOINLINE
 #define DI_SCAN data_scan_scalar
 #define DI_COPY data_copy_scalar
 #include "data_impl.inc"
@@ -550,7 +557,7 @@ static void data_count8(postel_data_decoder *d, const unsigned char *buf,
 #undef DI_COPY
 #ifdef POSTEL__HAVE_SSE2
 #define DI(name) name##_sse2
-#define DI_ATTR
+#define DI_ATTR DATA_NOINLINE
 #define DI_SCAN data_scan_sse2
 #define DI_COPY data_copy_sse2
 #include "data_impl.inc"
@@ -602,9 +609,9 @@ static postel_status data_encode_run(postel_data_encoder *e, const char *in,
 	default: return data_encode_run_scalar(e, b, in_len, out, cap, iu, ou);
 	}
 }
-static postel_status data_decode_bdat(postel_data_decoder *d, const char *buf,
-				 size_t len, postel_data_event *ev,
-				 size_t *consumed)
+static DATA_NOINLINE postel_status
+data_decode_bdat(postel_data_decoder *d, const char *buf, size_t len,
+		 postel_data_event *ev, size_t *consumed)
 {
 	postel_data_result *r = &d->r_;
 	for (;;) {
