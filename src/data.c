@@ -357,6 +357,12 @@ static void data_verdict(postel_data_decoder *d)
 	uint32_t len = d->lenient_;
 	postel_violation_list *vl = &r->violations;
 	postel__vlist_clear(vl); /* rebuilt in a fixed order */
+	if (!(r->bare_lf.count | r->bare_cr.count | r->nul.count |
+	      r->eight_bit.count | r->long_line.count | r->fake_end.count |
+	      r->oversize.count)) {
+		r->verdict = POSTEL_DATA_ACCEPT; /* the usual message */
+		return;
+	}
 	if (r->bare_lf.count)
 		postel__vlist_add(vl, POSTEL_V_DATA_BARE_LF);
 	if (r->bare_cr.count)
