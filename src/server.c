@@ -126,6 +126,12 @@ typedef struct session {
 	postel_violation_list msg_v; /* P_MSG: content violations */
 } session;
 
+/* A default accept line (accept_lines[]). */
+struct acc_line {
+	const char *p; /* zero-padded to LINE_PAD (dflt[].line) */
+	size_t n;
+};
+
 typedef struct srv {
 	/* configuration (copied at init) */
 	const char *host;
@@ -152,9 +158,10 @@ typedef struct srv {
 	uint32_t outcap, opos, oend;
 	session ss;
 	/* Not cleared at init (each is set up before it is read): the
-	 * decoder at DATA/BDAT, the parser by its init, the HELO name up to
-	 * helo_n. */
+	 * decoder at DATA/BDAT, acc first thing, the parser by its init, the
+	 * HELO name up to helo_n. */
 	postel_data_decoder dec;
+	const struct acc_line *acc; /* accept_lines[] for the config */
 	/* the parser, configured for the session's state (parser_update) */
 	postel_command_parser parser;
 	char helo[255];
@@ -891,6 +898,7 @@ static void session_start(srv *s)
 }
 
 static void default_forms(srv *s);
+static const struct acc_line accept_lines[2][POSTEL_SERVER_EV_VIOLATION + 1];
 
 postel_status postel_server_init(postel_server *ps,
 				 const postel_server_config *c, void *inbuf,
@@ -900,6 +908,7 @@ postel_status postel_server_init(postel_server *ps,
 		return POSTEL_E_ARGUMENT;
 	srv *s = S(ps);
 	memset(s, 0, offsetof(srv, dec));
+	s->acc = accept_lines[0]; /* accept() reads it in any state */
 	s->ss.phase = P_CLOSED;
 	s->ss.err = POSTEL_E_ARGUMENT;
 	if (!c || !inbuf || !outbuf || incap < POSTEL_SERVER_MIN_INBUF ||
@@ -2248,13 +2257,16 @@ typedef struct defaults {
 	const char *no_enh, *no_text;
 	uint8_t ok_en, ok_tn, no_en, no_tn;
 	/* the whole default lines [accept, reject][without, with the
-	 * enhanced code], zero-padded to whole 16-octet blocks, and whether
-	 * the enhanced form is the one sent when ENHANCEDSTATUSCODES is on
-	 * (not for 3xx: RFC 2034 §4) */
+	 * enhanced code], zero-padded to whole 16-octet blocks (which one
+	 * is sent: ACC_UE) */
 	char line[2][2][LINE_PAD];
 	uint8_t ln[2][2];
-	uint8_t enh_form[2];
 } defaults;
+
+/* Whether the line with the enhanced code is the one sent when
+ * ENHANCEDSTATUSCODES is on: when there is one, not for 3xx (RFC 2034
+ * §4). */
+#define ACC_UE(code, enh) (sizeof(enh "") > 1 && (code) / 100 != 3)
 
 /* Literal strings with their lengths (NULL enhanced codes: length 0). */
 #define D_LINE(c, t) #c " " t "\r\n"
@@ -2273,72 +2285,101 @@ typedef struct defaults {
 	 {{D_LINE(oc, ot), D_LINE_ENH(oc, oe, ot)},                            \
 	  {D_LINE(nc, nt), D_LINE_ENH(nc, ne, nt)}},                           \
 	 {{sizeof(D_LINE(oc, ot)) - 1, sizeof(D_LINE_ENH(oc, oe, ot)) - 1},    \
-	  {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}},   \
-	 {sizeof(oe "") > 1 && oc / 100 != 3, sizeof(ne "") > 1 && nc / 100 != 3}}
+	  {sizeof(D_LINE(nc, nt)) - 1, sizeof(D_LINE_ENH(nc, ne, nt)) - 1}}}
 
-static const defaults dflt[] = {
-	/* RFC 5321 §3.1, §4.2.3 (the hostname is put first) */
-	[POSTEL_SERVER_EV_CONNECT] = D(220, "", "ESMTP",
-				       554, "", "No SMTP service here"),
-	/* RFC 5321 §4.1.1.1 (no enhanced codes: RFC 2034 §3 (4)) */
-	[POSTEL_SERVER_EV_HELO] = D(250, "", "",
-				    550, "", "Error: access denied"),
-	/* RFC 3463: X.1.0 other address status, X.7.1 not authorized */
-	[POSTEL_SERVER_EV_MAIL] = D(250, "2.1.0", "Ok",
-				    550, "5.7.1", "Error: sender rejected"),
-	/* X.1.5 destination address valid, X.1.1 bad mailbox */
-	[POSTEL_SERVER_EV_RCPT] = D(250, "2.1.5", "Ok",
-				    550, "5.1.1", "Error: recipient rejected"),
-	/* RFC 5321 §4.2.2 354; 554 transaction failed */
-	[POSTEL_SERVER_EV_DATA] = D(354, "", "End data with <CR><LF>.<CR><LF>",
-				    554, "5.5.0", "Error: transaction failed"),
-	/* RFC 3030 §4.1: "250 <n> octets received" */
-	[POSTEL_SERVER_EV_CHUNK] = D(250, "2.0.0", "octets received",
-				     554, "5.0.0", "Error: transaction failed"),
-	/* RFC 5321 §4.2.5 */
-	[POSTEL_SERVER_EV_MESSAGE] = D(250, "2.0.0", "Ok: queued",
-				       554, "5.0.0",
-				       "Error: transaction failed"),
-	/* RFC 4954 §6 */
-	[POSTEL_SERVER_EV_AUTH] = D(235, "2.7.0", "Authentication successful",
-				    535, "5.7.8",
-				    "Authentication credentials invalid"),
-	/* RFC 3207 §4 */
-	[POSTEL_SERVER_EV_STARTTLS] = D(220, "2.0.0", "Ready to start TLS",
-					454, "4.7.0",
-					"TLS not available due to temporary "
-					"reason"),
-	/* RFC 5321 §3.5.3 */
-	[POSTEL_SERVER_EV_VRFY] = D(252, "2.5.0",
-				    "Cannot VRFY user, but will accept message "
-				    "and attempt delivery",
-				    550, "5.1.1", "Error: user unknown"),
-	[POSTEL_SERVER_EV_EXPN] = D(252, "2.5.0", "Cannot EXPN list",
-				    502, "5.5.1",
-				    "Error: command not implemented"),
-	/* RFC 1985 §5 */
-	[POSTEL_SERVER_EV_ETRN] = D(250, "2.0.0", "Queuing started",
-				    458, "4.0.0", "Unable to queue messages"),
-	/* RFC 5321 §4.1.1.8 */
-	[POSTEL_SERVER_EV_HELP] = D(214, "2.0.0",
-				    "See RFC 5321 (https://www.rfc-editor.org/"
-				    "rfc/rfc5321)",
-				    502, "5.5.1", "Error: HELP not available"),
-	/* RFC 5321 §4.2.4: 500 for an unrecognized command */
-	[POSTEL_SERVER_EV_UNKNOWN] = D(500, "5.5.1",
-				       "Error: command not recognized",
-				       500, "5.5.1",
-				       "Error: command not recognized"),
-};
+/* The default replies, one X(event, accept code, enhanced code, text,
+ * reject code, enhanced code, text) each. */
+#define DEFAULTS(X)                                                            \
+	/* RFC 5321 §3.1, §4.2.3 (the hostname is put first) */               \
+	X(CONNECT, 220, "", "ESMTP", 554, "", "No SMTP service here")          \
+	/* RFC 5321 §4.1.1.1 (no enhanced codes: RFC 2034 §3 (4)) */          \
+	X(HELO, 250, "", "", 550, "", "Error: access denied")                  \
+	/* RFC 3463: X.1.0 other address status, X.7.1 not authorized */      \
+	X(MAIL, 250, "2.1.0", "Ok", 550, "5.7.1", "Error: sender rejected")    \
+	/* X.1.5 destination address valid, X.1.1 bad mailbox */             \
+	X(RCPT, 250, "2.1.5", "Ok", 550, "5.1.1",                              \
+	  "Error: recipient rejected")                                         \
+	/* RFC 5321 §4.2.2 354; 554 transaction failed */                     \
+	X(DATA, 354, "", "End data with <CR><LF>.<CR><LF>", 554, "5.5.0",      \
+	  "Error: transaction failed")                                         \
+	/* RFC 3030 §4.1: "250 <n> octets received" */                        \
+	X(CHUNK, 250, "2.0.0", "octets received", 554, "5.0.0",                \
+	  "Error: transaction failed")                                         \
+	/* RFC 5321 §4.2.5 */                                                 \
+	X(MESSAGE, 250, "2.0.0", "Ok: queued", 554, "5.0.0",                   \
+	  "Error: transaction failed")                                         \
+	/* RFC 4954 §6 */                                                     \
+	X(AUTH, 235, "2.7.0", "Authentication successful", 535, "5.7.8",       \
+	  "Authentication credentials invalid")                                \
+	/* RFC 3207 §4 */                                                     \
+	X(STARTTLS, 220, "2.0.0", "Ready to start TLS", 454, "4.7.0",          \
+	  "TLS not available due to temporary reason")                         \
+	/* RFC 5321 §3.5.3 */                                                 \
+	X(VRFY, 252, "2.5.0",                                                  \
+	  "Cannot VRFY user, but will accept message and attempt delivery",    \
+	  550, "5.1.1", "Error: user unknown")                                 \
+	X(EXPN, 252, "2.5.0", "Cannot EXPN list", 502, "5.5.1",                \
+	  "Error: command not implemented")                                    \
+	/* RFC 1985 §5 */                                                     \
+	X(ETRN, 250, "2.0.0", "Queuing started", 458, "4.0.0",                 \
+	  "Unable to queue messages")                                          \
+	/* RFC 5321 §4.1.1.8 */                                               \
+	X(HELP, 214, "2.0.0",                                                  \
+	  "See RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)", 502,        \
+	  "5.5.1", "Error: HELP not available")                                \
+	/* RFC 5321 §4.2.4: 500 for an unrecognized command */                \
+	X(UNKNOWN, 500, "5.5.1", "Error: command not recognized", 500,         \
+	  "5.5.1", "Error: command not recognized")
 
+#define D_ENTRY(ev, oc, oe, ot, nc, ne, nt)                                    \
+	[POSTEL_SERVER_EV_##ev] = D(oc, oe, ot, nc, ne, nt),
+static const defaults dflt[] = {DEFAULTS(D_ENTRY)};
+
+/* Events whose default replies are fixed lines (the greeting and HELO
+ * replies carry the hostname, the chunk reply its size). */
+#define STATIC_DEFAULTS                                                        \
+	(~0u & ~(1u << POSTEL_SERVER_EV_CONNECT | 1u << POSTEL_SERVER_EV_HELO |  \
+		 1u << POSTEL_SERVER_EV_CHUNK))
+
+/* Static events whose default accept line is positive (all but
+ * UNKNOWN's 500). */
+#define POSITIVE_DEFAULTS                                                      \
+	(STATIC_DEFAULTS & ~1u & ~(1u << POSTEL_SERVER_EV_UNKNOWN))
+
+/* The default accept line of each event, [without, with
+ * ENHANCEDSTATUSCODES] (ACC_UE), so that accept() looks it up in one
+ * step; length 0 for the events whose accept line is not a static
+ * positive one (accept_other). */
+#define ACC_N(ev, n)                                                           \
+	((POSITIVE_DEFAULTS >> POSTEL_SERVER_EV_##ev & 1) ? (n) : 0)
+#define ACC_PLAIN(ev, oc, oe, ot, nc, ne, nt)                                  \
+	[POSTEL_SERVER_EV_##ev] = {dflt[POSTEL_SERVER_EV_##ev].line[0][0],      \
+				   ACC_N(ev, sizeof(D_LINE(oc, ot)) - 1)},
+#define ACC_ENH(ev, oc, oe, ot, nc, ne, nt)                                    \
+	[POSTEL_SERVER_EV_##ev] = {                                            \
+		dflt[POSTEL_SERVER_EV_##ev].line[0][ACC_UE(oc, oe)],          \
+		ACC_N(ev, ACC_UE(oc, oe) ? sizeof(D_LINE_ENH(oc, oe, ot)) - 1  \
+					 : sizeof(D_LINE(oc, ot)) - 1)},
+static const struct acc_line accept_lines[2][POSTEL_SERVER_EV_VIOLATION + 1] = {
+	{DEFAULTS(ACC_PLAIN)}, {DEFAULTS(ACC_ENH)}};
+
+
+/* Events whose default [accept, reject] line has the enhanced code under
+ * ENHANCEDSTATUSCODES (ACC_UE), known at compile time. */
+#define ENH_OK(ev, oc, oe, ot, nc, ne, nt)                                     \
+	| (ACC_UE(oc, oe) ? 1u << POSTEL_SERVER_EV_##ev : 0u)
+#define ENH_NO(ev, oc, oe, ot, nc, ne, nt)                                     \
+	| (ACC_UE(nc, ne) ? 1u << POSTEL_SERVER_EV_##ev : 0u)
+
+/* enh_form is zero and acc accept_lines[0] from init (no enhanced
+ * codes) */
 static void default_forms(srv *s)
 {
-	s->enh_form[0] = s->enh_form[1] = 0;
 	if (!enh_on(s))
 		return;
-	for (unsigned t = 0; t < sizeof dflt / sizeof *dflt; t++)
-		for (int neg = 0; neg < 2; neg++)
-			s->enh_form[neg] |= (uint32_t)dflt[t].enh_form[neg] << t;
+	s->acc = accept_lines[1];
+	s->enh_form[0] = 0u DEFAULTS(ENH_OK);
+	s->enh_form[1] = 0u DEFAULTS(ENH_NO);
 }
 
 /* Positive codes each decision allows (RFC 5321 §4.3.2 and the
@@ -2529,12 +2570,6 @@ SRV_INLINE postel_status answered_with(srv *s, postel_server_event_type t,
 	return POSTEL_OK;
 }
 
-/* Events whose default replies are fixed lines (the greeting and HELO
- * replies carry the hostname, the chunk reply its size). */
-#define STATIC_DEFAULTS                                                        \
-	(~0u & ~(1u << POSTEL_SERVER_EV_CONNECT | 1u << POSTEL_SERVER_EV_HELO |  \
-		 1u << POSTEL_SERVER_EV_CHUNK))
-
 /* Write the reply to the pending decision `t` (code, enhanced code and
  * text already checked; `multi`: the text has several lines) and apply
  * it. */
@@ -2602,6 +2637,27 @@ SRV_OUTLINE postel_status answer_built(srv *s, unsigned t, int negative)
 	return answered_with(s, POSTEL_SERVER_EV_CONNECT, 220);
 }
 
+/* Copy a default line (dflt[].line, zero-padded to LINE_PAD) to `q`,
+ * which has LINE_PAD octets of room: whole blocks (a library call or
+ * string instruction costs more for a few dozen octets); what lands past
+ * the line is free room. */
+SRV_INLINE void copy_line(unsigned char *q, const char *src, size_t ln)
+{
+#ifdef SRV_SSE2
+	copy16(q, src);
+	if (ln > 16) {
+		copy16(q + 16, src + 16);
+		if (ln > 32) {
+			copy16(q + 32, src + 32);
+			copy16(q + 48, src + 48);
+			copy16(q + 64, src + 64);
+		}
+	}
+#else
+	memcpy(q, src, ln);
+#endif
+}
+
 /* Write the default line of the static event `t` (accept or reject);
  * 0 (nothing written) when it does not fit. */
 SRV_INLINE int put_default(srv *s, unsigned t, int negative)
@@ -2613,22 +2669,9 @@ SRV_INLINE int put_default(srv *s, unsigned t, int negative)
 		return 0;
 	unsigned char *q = s->out + s->oend;
 	const char *src = d->line[negative][ue];
-#ifdef SRV_SSE2
-	if (out_room(s) >= LINE_PAD) {
-		/* whole blocks (a library call or string instruction costs
-		 * more for a few dozen octets): what lands past the line is
-		 * free room */
-		copy16(q, src);
-		if (ln > 16) {
-			copy16(q + 16, src + 16);
-			if (ln > 32) {
-				copy16(q + 32, src + 32);
-				copy16(q + 48, src + 48);
-				copy16(q + 64, src + 64);
-			}
-		}
-	} else
-#endif
+	if (out_room(s) >= LINE_PAD)
+		copy_line(q, src, ln);
+	else
 		memcpy(q, src, ln);
 	s->oend += (uint32_t)ln;
 	return 1;
@@ -2721,14 +2764,14 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		    !dflt_text && memchr(text, '\n', tn));
 }
 
-/* Static events whose default accept line is positive (all but
- * UNKNOWN's 500). */
-#define POSITIVE_DEFAULTS                                                      \
-	(STATIC_DEFAULTS & ~1u & ~(1u << POSTEL_SERVER_EV_UNKNOWN))
-
-SRV_OUTLINE postel_status accept_other(srv *s)
+SRV_OUTLINE postel_status accept_other(srv *s, unsigned t)
 {
-	return answer_default(s, 0);
+	if (!(POSITIVE_DEFAULTS >> t & 1))
+		return (STATIC_DEFAULTS >> t & 1) && t ? answer_default(s, 0)
+						       : answer_built(s, t, 0);
+	if (!put_default(s, t, 0))
+		return POSTEL_E_LIMIT;
+	return answered_with(s, (postel_server_event_type)t, 200);
 }
 
 postel_status postel_server_accept(postel_server *ps)
@@ -2737,11 +2780,12 @@ postel_status postel_server_accept(postel_server *ps)
 		return POSTEL_E_ARGUMENT;
 	srv *s = S(ps);
 	unsigned t = s->ss.pend;
-	if (!(POSITIVE_DEFAULTS >> t & 1))
-		return (STATIC_DEFAULTS >> t & 1) && t ? accept_other(s)
-						       : answer_built(s, t, 0);
-	if (!put_default(s, t, 0))
-		return POSTEL_E_LIMIT;
+	const struct acc_line *a = &s->acc[t];
+	size_t ln = a->n;
+	if (!ln || out_room(s) < LINE_PAD)
+		return accept_other(s, t);
+	copy_line(s->out + s->oend, a->p, ln);
+	s->oend += (uint32_t)ln;
 	/* the code itself does not matter past this point, only that it is
 	 * positive (apply(), no error count) */
 	return answered_with(s, (postel_server_event_type)t, 200);
