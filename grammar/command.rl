@@ -9,9 +9,10 @@
  *
  * Lines of the common shapes that arrive whole (argument-less verbs,
  * HELO/EHLO/LHLO with a domain, MAIL/RCPT with a plain path and the
- * usual parameters, no violation) are recognized by whole_line() without
- * the scanner: a strict subset of the grammar's language, giving the
- * scanner's result. Everything else, and every line that arrives in
+ * usual parameters, no violation) are recognized by bare_line() and
+ * fast_line() without the scanner: a strict subset of the grammar's
+ * language, with the scanner's result. Everything else, and every line
+ * that arrives in
  * pieces, goes through the scanner, so the split tests and the fuzz
  * harness (which feeds each input whole and in pieces) compare the two
  * on every input.
@@ -1354,31 +1355,19 @@ static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 	return (size_t)(p + 2 - base);
 }
 
-/*
- * A line whole at the start of buf, of a shape the scanner need not see:
- * the argument-less "DATA", "QUIT", "RSET", "NOOP", "HELP" and "STARTTLS"
- * with CRLF (any case), and fast_line()'s. Returns the line length, its
- * result in C as the scanner gives it; 0 for anything else.
- */
-static ALWAYS_INLINE size_t whole_line(const postel_command_parser *P,
-				       postel_command *C,
-				       const unsigned char *b, size_t len)
+/* The argument-less "DATA", "QUIT", "RSET", "NOOP", "HELP" and
+ * "STARTTLS" with CRLF (any case), whole at the start of b: the result the
+ * scanner gives them, without it. Returns the line length; 0 for any
+ * other line. */
+static ALWAYS_INLINE size_t bare_line(const postel_command_parser *P,
+				      postel_command *C,
+				      const unsigned char *b, size_t len)
 {
 	postel_verb v;
 	size_t n = 4;
 	if (len < 6)
 		return 0;
 	switch (fold4(b, 4)) {
-	case W4('e', 'h', 'l', 'o'):
-		return fast_line(P, C, b, len, POSTEL_VERB_EHLO);
-	case W4('h', 'e', 'l', 'o'):
-		return fast_line(P, C, b, len, POSTEL_VERB_HELO);
-	case W4('l', 'h', 'l', 'o'):
-		return fast_line(P, C, b, len, POSTEL_VERB_LHLO);
-	case W4('m', 'a', 'i', 'l'):
-		return fast_line(P, C, b, len, POSTEL_VERB_MAIL);
-	case W4('r', 'c', 'p', 't'):
-		return fast_line(P, C, b, len, POSTEL_VERB_RCPT);
 	case W4('d', 'a', 't', 'a'): v = POSTEL_VERB_DATA; break;
 	case W4('q', 'u', 'i', 't'): v = POSTEL_VERB_QUIT; break;
 	case W4('r', 's', 'e', 't'): v = POSTEL_VERB_RSET; break;
@@ -1403,7 +1392,7 @@ static ALWAYS_INLINE size_t whole_line(const postel_command_parser *P,
 	return n + 2;
 }
 
-/* Every line whole_line() does not take: through the scanner, in as many
+/* Every line the fast paths do not take: through the scanner, in as many
  * calls as it takes (out of line: the common lines need none of its
  * registers). */
 static postel_status parse_scan(postel_command_parser *P, const char *buf,
@@ -1457,6 +1446,29 @@ static postel_status parse_scan(postel_command_parser *P, const char *buf,
 	return C->error == POSTEL_CMD_OK ? POSTEL_OK : POSTEL_INVALID;
 }
 
+/* HELO, EHLO, LHLO, MAIL and RCPT: fast_line(), else the scanner. One
+ * function per verb (each with fast_line() made for it), entered by a
+ * jump: the argument-less lines then need no frame at all. */
+#define PARSE_COMMON(name, verb)                                               \
+	static postel_status name(postel_command_parser *P, const char *buf,   \
+				  size_t len, postel_command *C,               \
+				  size_t *consumed)                            \
+	{                                                                      \
+		size_t line = fast_line(P, C, (const unsigned char *)buf, len, \
+					verb);                                 \
+		if (line) {                                                    \
+			*consumed = line;                                      \
+			return POSTEL_OK;                                      \
+		}                                                              \
+		return parse_scan(P, buf, len, C, consumed);                   \
+	}
+PARSE_COMMON(parse_ehlo, POSTEL_VERB_EHLO)
+PARSE_COMMON(parse_helo, POSTEL_VERB_HELO)
+PARSE_COMMON(parse_lhlo, POSTEL_VERB_LHLO)
+PARSE_COMMON(parse_mail, POSTEL_VERB_MAIL)
+PARSE_COMMON(parse_rcpt, POSTEL_VERB_RCPT)
+#undef PARSE_COMMON
+
 postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 				   size_t len, postel_command *C,
 				   size_t *consumed)
@@ -1464,10 +1476,25 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 	if (!P || !C || !consumed || (!buf && len))
 		return POSTEL_E_ARGUMENT;
 	if (P->mode_ == M_IDLE) {
+		/* lines whole in buf of the common shapes: no scanner */
+		const unsigned char *b = (const unsigned char *)buf;
 		size_t line;
 		P->sasl_ = 0;
-		line = whole_line(P, C, (const unsigned char *)buf, len);
-		if (line) {
+		if (len >= 8 && b[4] == ' ') {
+			switch (fold4(b, 4)) {
+			case W4('e', 'h', 'l', 'o'):
+				return parse_ehlo(P, buf, len, C, consumed);
+			case W4('h', 'e', 'l', 'o'):
+				return parse_helo(P, buf, len, C, consumed);
+			case W4('l', 'h', 'l', 'o'):
+				return parse_lhlo(P, buf, len, C, consumed);
+			case W4('m', 'a', 'i', 'l'):
+				return parse_mail(P, buf, len, C, consumed);
+			case W4('r', 'c', 'p', 't'):
+				return parse_rcpt(P, buf, len, C, consumed);
+			default: break;
+			}
+		} else if ((line = bare_line(P, C, b, len)) != 0) {
 			*consumed = line;
 			return POSTEL_OK;
 		}
