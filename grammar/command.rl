@@ -12,10 +12,9 @@
  * usual parameters, no violation) are recognized by bare_line() and
  * fast_line() without the scanner: a strict subset of the grammar's
  * language, with the scanner's result. Everything else, and every line
- * that arrives in
- * pieces, goes through the scanner, so the split tests and the fuzz
- * harness (which feeds each input whole and in pieces) compare the two
- * on every input.
+ * that arrives in pieces, goes through the scanner, so the split tests
+ * and the fuzz harness (which feeds each input whole and in pieces)
+ * compare the two on every input.
  */
 #include "command_int.h"
 
