@@ -323,7 +323,9 @@ static uint8_t data_pick_impl(void)
 		return DATA_IMPL_SCALAR;
 #ifdef POSTEL__HAVE_AVX2
 	if (want == DATA_IMPL_AUTO || want == DATA_IMPL_AVX2) {
-		__builtin_cpu_init();
+		/* no __builtin_cpu_init(): libgcc's constructor has filled the
+		 * CPU model; called before it (from another constructor), the
+		 * features read as absent and the SSE2 loop, as exact, runs */
 		if (__builtin_cpu_supports("avx2") &&
 		    __builtin_cpu_supports("popcnt") &&
 		    __builtin_cpu_supports("bmi"))
