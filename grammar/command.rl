@@ -1448,10 +1448,16 @@ static postel_status parse_scan(postel_command_parser *P, const char *buf,
 /* HELO, EHLO, LHLO, MAIL and RCPT: fast_line(), else the scanner. One
  * function per verb (each with fast_line() made for it), entered by a
  * jump: the argument-less lines then need no frame at all. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 #define PARSE_COMMON(name, verb)                                               \
-	static postel_status name(postel_command_parser *P, const char *buf,   \
-				  size_t len, postel_command *C,               \
-				  size_t *consumed)                            \
+	static NOINLINE postel_status name(postel_command_parser *P,           \
+					   const char *buf, size_t len,        \
+					   postel_command *C,                  \
+					   size_t *consumed)                   \
 	{                                                                      \
 		size_t line = fast_line(P, C, (const unsigned char *)buf, len, \
 					verb);                                 \
@@ -1468,6 +1474,22 @@ PARSE_COMMON(parse_mail, POSTEL_VERB_MAIL)
 PARSE_COMMON(parse_rcpt, POSTEL_VERB_RCPT)
 #undef PARSE_COMMON
 
+/* A line with SP after four octets: the verb's own function (a jump, and
+ * no frame here either). */
+static NOINLINE postel_status parse_common(postel_command_parser *P, const char *buf,
+				  size_t len, postel_command *C,
+				  size_t *consumed)
+{
+	switch (fold4((const unsigned char *)buf, 4)) {
+	case W4('e', 'h', 'l', 'o'): return parse_ehlo(P, buf, len, C, consumed);
+	case W4('h', 'e', 'l', 'o'): return parse_helo(P, buf, len, C, consumed);
+	case W4('l', 'h', 'l', 'o'): return parse_lhlo(P, buf, len, C, consumed);
+	case W4('m', 'a', 'i', 'l'): return parse_mail(P, buf, len, C, consumed);
+	case W4('r', 'c', 'p', 't'): return parse_rcpt(P, buf, len, C, consumed);
+	default: return parse_scan(P, buf, len, C, consumed);
+	}
+}
+
 postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 				   size_t len, postel_command *C,
 				   size_t *consumed)
@@ -1479,21 +1501,9 @@ postel_status postel_command_parse(postel_command_parser *P, const char *buf,
 		const unsigned char *b = (const unsigned char *)buf;
 		size_t line;
 		P->sasl_ = 0;
-		if (len >= 8 && b[4] == ' ') {
-			switch (fold4(b, 4)) {
-			case W4('e', 'h', 'l', 'o'):
-				return parse_ehlo(P, buf, len, C, consumed);
-			case W4('h', 'e', 'l', 'o'):
-				return parse_helo(P, buf, len, C, consumed);
-			case W4('l', 'h', 'l', 'o'):
-				return parse_lhlo(P, buf, len, C, consumed);
-			case W4('m', 'a', 'i', 'l'):
-				return parse_mail(P, buf, len, C, consumed);
-			case W4('r', 'c', 'p', 't'):
-				return parse_rcpt(P, buf, len, C, consumed);
-			default: break;
-			}
-		} else if ((line = bare_line(P, C, b, len)) != 0) {
+		if (len >= 8 && b[4] == ' ')
+			return parse_common(P, buf, len, C, consumed);
+		if ((line = bare_line(P, C, b, len)) != 0) {
 			*consumed = line;
 			return POSTEL_OK;
 		}
