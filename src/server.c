@@ -2764,11 +2764,11 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		    !dflt_text && memchr(text, '\n', tn));
 }
 
+/* accept() of a static event off its fast path */
 SRV_OUTLINE postel_status accept_other(srv *s, unsigned t)
 {
 	if (!(POSITIVE_DEFAULTS >> t & 1))
-		return (STATIC_DEFAULTS >> t & 1) && t ? answer_default(s, 0)
-						       : answer_built(s, t, 0);
+		return answer_default(s, 0);
 	if (!put_default(s, t, 0))
 		return POSTEL_E_LIMIT;
 	return answered_with(s, (postel_server_event_type)t, 200);
@@ -2783,7 +2783,8 @@ postel_status postel_server_accept(postel_server *ps)
 	const struct acc_line *a = &s->acc[t];
 	size_t ln = a->n;
 	if (!ln || out_room(s) < LINE_PAD)
-		return accept_other(s, t);
+		return (STATIC_DEFAULTS >> t & 1) && t ? accept_other(s, t)
+						       : answer_built(s, t, 0);
 	copy_line(s->out + s->oend, a->p, ln);
 	s->oend += (uint32_t)ln;
 	/* the code itself does not matter past this point, only that it is
