@@ -1786,13 +1786,24 @@ static int early_talk(srv *s, postel_server_event *ev, postel_violation v)
 }
 
 /* The first LF in [p, end), or NULL. Command lines are a few dozen
- * octets: 16 at a time in line, never reading outside [p, end) (the last
- * block overlaps the one before, whose octets hold no LF), instead of a
- * library call for every line. */
-SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
+ * octets: 16 at a time in line, never reading outside [lo, end) (the last
+ * block overlaps the one before, whose octets hold no LF; a short rest
+ * reads the received octets before p, [lo, p), too), instead of a library
+ * call for every line. */
+SRV_INLINE const unsigned char *find_lf(const unsigned char *lo,
+					const unsigned char *p,
 					const unsigned char *end)
 {
 #ifdef SRV_SSE2
+	if (end - p < 16 && end - lo >= 16) {
+		/* the last line of the input, shorter than a block */
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128(
+				(const __m128i *)(const void *)(end - 16)),
+			_mm_set1_epi8('\n')));
+		m >>= 16 - (end - p);
+		return m ? p + postel__ctz32(m) : NULL;
+	}
 	if (end - p >= 16) {
 		const __m128i lf = _mm_set1_epi8('\n');
 		unsigned m;
@@ -1840,7 +1851,7 @@ static long next_line(srv *s)
 	session *ss = &s->ss;
 	const unsigned char *p = s->in + s->ipos;
 	size_t n = s->iend - s->ipos;
-	const unsigned char *lf = find_lf(p + ss->scan, p + n);
+	const unsigned char *lf = find_lf(s->in, p + ss->scan, p + n);
 	if (lf) {
 		ss->scan = 0;
 		return (long)(lf - p + 1);
