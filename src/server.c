@@ -512,20 +512,37 @@ SRV_INLINE void copy16(unsigned char *d, const char *src)
 }
 #endif
 
-/* Copy a literal (n known at compile time once inlined): 16-octet moves,
- * the last one ending at n, where compilers emit a string instruction
- * for a few dozen octets. */
-SRV_INLINE void copy_lit(unsigned char *d, const char *src, size_t n)
+/* Copy a few dozen octets (the hostname, a literal): moves of 16, 8, 4
+ * octets, the last one ending at n, in line instead of a library call (or
+ * the string instruction compilers emit for a literal of a few dozen
+ * octets); never reads or writes outside [0, n). */
+SRV_INLINE void copy_short(unsigned char *d, const void *src, size_t n)
 {
+	const char *p = src;
 #ifdef SRV_SSE2
 	if (n >= 16) {
 		for (size_t i = 0; i + 16 < n; i += 16)
-			copy16(d + i, src + i);
-		copy16(d + n - 16, src + n - 16);
+			copy16(d + i, p + i);
+		copy16(d + n - 16, p + n - 16);
 		return;
 	}
 #endif
-	memcpy(d, src, n);
+	if (n >= 8) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (unsigned char)p[i];
+	}
 }
 
 /* A greeting-type line (RFC 5321 §4.3.1: the hostname first) whose parts
@@ -539,9 +556,9 @@ SRV_INLINE size_t put_host_line(srv *s, const char *pre, size_t pn,
 	if (n > out_room(s))
 		return 0;
 	unsigned char *q = s->out + s->oend;
-	copy_lit(q, pre, pn);
-	memcpy(q + pn, s->host, s->host_n);
-	copy_lit(q + pn + s->host_n, post, tn);
+	copy_short(q, pre, pn);
+	copy_short(q + pn, s->host, s->host_n);
+	copy_short(q + pn + s->host_n, post, tn);
 	s->oend += (uint32_t)n;
 	return n;
 }
@@ -784,7 +801,7 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 	unsigned char *q = out, *last = out;
 	/* "250-" Domain [ SP ehlo-greet ] */
 	memcpy(q, "250-", 4);
-	memcpy(q + 4, s->host, s->host_n);
+	copy_short(q + 4, s->host, s->host_n);
 	q += 4 + s->host_n;
 	if (tn) {
 		*q++ = ' ';
