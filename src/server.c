@@ -818,7 +818,7 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 		m &= ~((2u << j) - 1u);
 		const struct keyword *z = &keywords[j];
 		size_t a = keywords[i].off, n = z->off + z->len - a;
-		memcpy(q, kw_pool + a, n);
+		copy_short(q, kw_pool + a, n);
 		q += n;
 		last = q - z->len;
 		if (!(pm >> j & 1))
