@@ -1177,7 +1177,7 @@ static int need_input(srv *s)
 /* Events                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* All but cmd and line (a command line sets both). */
+/* All but cmd, line and violations (a command line sets all three). */
 SRV_INLINE void ev_clear_rest(postel_server_event *ev,
 			      postel_server_event_type t)
 {
@@ -1192,8 +1192,6 @@ SRV_INLINE void ev_clear_rest(postel_server_event *ev,
 	ev->count = 0;
 	ev->verdict = 0;
 	ev->code = 0;
-	ev->violations.n = 0;
-	ev->violations.lost = 0;
 }
 
 static void ev_clear(postel_server_event *ev, postel_server_event_type t)
@@ -1201,6 +1199,8 @@ static void ev_clear(postel_server_event *ev, postel_server_event_type t)
 	ev_clear_rest(ev, t);
 	ev->cmd = NULL;
 	ev->line = postel__span(NULL, 0);
+	ev->violations.n = 0;
+	ev->violations.lost = 0;
 }
 
 static int decide(srv *s, postel_server_event *ev, postel_server_event_type t)
