@@ -1860,28 +1860,22 @@ SRV_COLD long discard_line(srv *s)
 	return -1;
 }
 
-/* Find the next complete line in [ipos, iend) (not discarding); an
- * over-long line starts to be dropped as it comes. Returns the line
- * length (LF included) or 0 when more input is needed. */
-static long next_line(srv *s)
+/* No line end in [ipos, iend) (not discarding): more input is needed;
+ * an over-long line starts to be dropped as it comes. */
+SRV_OUTLINE int no_line(srv *s)
 {
 	session *ss = &s->ss;
 	const unsigned char *p = s->in + s->ipos;
 	size_t n = s->iend - s->ipos;
-	const unsigned char *lf = find_lf(s->in, p + ss->scan, p + n);
-	if (lf) {
-		ss->scan = 0;
-		return (long)(lf - p + 1);
-	}
-	/* no line end yet: the line is at least n + 1 octets long */
+	/* the line is at least n + 1 octets long */
 	if (n + 1 > line_limit(s, p, n)) {
 		ss->discarding = 1;
 		ss->scan = 0;
 		s->ipos = s->iend;
-		return 0;
+	} else {
+		ss->scan = (uint32_t)n;
 	}
-	ss->scan = (uint32_t)n;
-	return 0;
+	return need_input(s);
 }
 
 /* An over-long line (its octets are gone): RFC 5321 §4.5.3.1.10 "500 Line
@@ -1924,25 +1918,27 @@ static int do_line(srv *s, postel_server_event *ev)
 			return len == 0 ? need_input(s) : line_too_long(s, ev);
 		}
 	}
-	len = next_line(s);
-	if (len == 0)
-		return need_input(s);
+	/* the next complete line: [ipos, lf] */
+	const unsigned char *p = s->in + s->ipos;
+	const unsigned char *lf = find_lf(s->in, p + ss->scan, s->in + s->iend);
+	if (!lf)
+		return no_line(s);
+	ss->scan = 0;
+	size_t le = (size_t)(lf - p); /* without the LF */
+	len = (long)le + 1;
+	s->ipos += (uint32_t)len;
 	if ((uint32_t)len > s->lim_line &&
-	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
+	    (uint32_t)len > line_limit(s, p, (size_t)len))
 		/* the same answer as for a line dropped while it arrived, so
 		 * the result does not depend on how the bytes came in */
-		s->ipos += (uint32_t)len;
 		return line_too_long(s, ev);
-	}
 	ev_clear_rest(ev, POSTEL_SERVER_EV_VIOLATION); /* cmd: below */
-	const char *line = (const char *)s->in + s->ipos;
-	s->ipos += (uint32_t)len;
-	size_t le = (size_t)len - 1;
+	const char *line = (const char *)p;
 	if (le && line[le - 1] == '\r')
 		le--;
 	ev->line = postel__span(line, le);
 
-	size_t used = 0;
+	size_t used; /* (written by the parser, not needed here) */
 
 	if (ss->phase == P_SASL) {
 		postel_sasl_response r;
