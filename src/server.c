@@ -512,20 +512,37 @@ SRV_INLINE void copy16(unsigned char *d, const char *src)
 }
 #endif
 
-/* Copy a literal (n known at compile time once inlined): 16-octet moves,
- * the last one ending at n, where compilers emit a string instruction
- * for a few dozen octets. */
-SRV_INLINE void copy_lit(unsigned char *d, const char *src, size_t n)
+/* Copy a few dozen octets (the hostname, a literal): moves of 16, 8, 4
+ * octets, the last one ending at n, in line instead of a library call (or
+ * the string instruction compilers emit for a literal of a few dozen
+ * octets); never reads or writes outside [0, n). */
+SRV_INLINE void copy_short(unsigned char *d, const void *src, size_t n)
 {
+	const char *p = src;
 #ifdef SRV_SSE2
 	if (n >= 16) {
 		for (size_t i = 0; i + 16 < n; i += 16)
-			copy16(d + i, src + i);
-		copy16(d + n - 16, src + n - 16);
+			copy16(d + i, p + i);
+		copy16(d + n - 16, p + n - 16);
 		return;
 	}
 #endif
-	memcpy(d, src, n);
+	if (n >= 8) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (unsigned char)p[i];
+	}
 }
 
 /* A greeting-type line (RFC 5321 §4.3.1: the hostname first) whose parts
@@ -539,9 +556,9 @@ SRV_INLINE size_t put_host_line(srv *s, const char *pre, size_t pn,
 	if (n > out_room(s))
 		return 0;
 	unsigned char *q = s->out + s->oend;
-	copy_lit(q, pre, pn);
-	memcpy(q + pn, s->host, s->host_n);
-	copy_lit(q + pn + s->host_n, post, tn);
+	copy_short(q, pre, pn);
+	copy_short(q + pn, s->host, s->host_n);
+	copy_short(q + pn + s->host_n, post, tn);
 	s->oend += (uint32_t)n;
 	return n;
 }
@@ -784,7 +801,7 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 	unsigned char *q = out, *last = out;
 	/* "250-" Domain [ SP ehlo-greet ] */
 	memcpy(q, "250-", 4);
-	memcpy(q + 4, s->host, s->host_n);
+	copy_short(q + 4, s->host, s->host_n);
 	q += 4 + s->host_n;
 	if (tn) {
 		*q++ = ' ';
@@ -801,7 +818,7 @@ static size_t put_ehlo(const srv *s, unsigned char *out, int tls,
 		m &= ~((2u << j) - 1u);
 		const struct keyword *z = &keywords[j];
 		size_t a = keywords[i].off, n = z->off + z->len - a;
-		memcpy(q, kw_pool + a, n);
+		copy_short(q, kw_pool + a, n);
 		q += n;
 		last = q - z->len;
 		if (!(pm >> j & 1))
@@ -1160,7 +1177,7 @@ static int need_input(srv *s)
 /* Events                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* All but cmd and line (a command line sets both). */
+/* All but cmd, line and violations (a command line sets all three). */
 SRV_INLINE void ev_clear_rest(postel_server_event *ev,
 			      postel_server_event_type t)
 {
@@ -1175,8 +1192,6 @@ SRV_INLINE void ev_clear_rest(postel_server_event *ev,
 	ev->count = 0;
 	ev->verdict = 0;
 	ev->code = 0;
-	ev->violations.n = 0;
-	ev->violations.lost = 0;
 }
 
 static void ev_clear(postel_server_event *ev, postel_server_event_type t)
@@ -1184,6 +1199,8 @@ static void ev_clear(postel_server_event *ev, postel_server_event_type t)
 	ev_clear_rest(ev, t);
 	ev->cmd = NULL;
 	ev->line = postel__span(NULL, 0);
+	ev->violations.n = 0;
+	ev->violations.lost = 0;
 }
 
 static int decide(srv *s, postel_server_event *ev, postel_server_event_type t)
@@ -1786,13 +1803,24 @@ static int early_talk(srv *s, postel_server_event *ev, postel_violation v)
 }
 
 /* The first LF in [p, end), or NULL. Command lines are a few dozen
- * octets: 16 at a time in line, never reading outside [p, end) (the last
- * block overlaps the one before, whose octets hold no LF), instead of a
- * library call for every line. */
-SRV_INLINE const unsigned char *find_lf(const unsigned char *p,
+ * octets: 16 at a time in line, never reading outside [lo, end) (the last
+ * block overlaps the one before, whose octets hold no LF; a short rest
+ * reads the received octets before p, [lo, p), too), instead of a library
+ * call for every line. */
+SRV_INLINE const unsigned char *find_lf(const unsigned char *lo,
+					const unsigned char *p,
 					const unsigned char *end)
 {
 #ifdef SRV_SSE2
+	if (end - p < 16 && end - lo >= 16) {
+		/* the last line of the input, shorter than a block */
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128(
+				(const __m128i *)(const void *)(end - 16)),
+			_mm_set1_epi8('\n')));
+		m >>= 16 - (end - p);
+		return m ? p + postel__ctz32(m) : NULL;
+	}
 	if (end - p >= 16) {
 		const __m128i lf = _mm_set1_epi8('\n');
 		unsigned m;
@@ -1832,28 +1860,22 @@ SRV_COLD long discard_line(srv *s)
 	return -1;
 }
 
-/* Find the next complete line in [ipos, iend) (not discarding); an
- * over-long line starts to be dropped as it comes. Returns the line
- * length (LF included) or 0 when more input is needed. */
-static long next_line(srv *s)
+/* No line end in [ipos, iend) (not discarding): more input is needed;
+ * an over-long line starts to be dropped as it comes. */
+SRV_OUTLINE int no_line(srv *s)
 {
 	session *ss = &s->ss;
 	const unsigned char *p = s->in + s->ipos;
 	size_t n = s->iend - s->ipos;
-	const unsigned char *lf = find_lf(p + ss->scan, p + n);
-	if (lf) {
-		ss->scan = 0;
-		return (long)(lf - p + 1);
-	}
-	/* no line end yet: the line is at least n + 1 octets long */
+	/* the line is at least n + 1 octets long */
 	if (n + 1 > line_limit(s, p, n)) {
 		ss->discarding = 1;
 		ss->scan = 0;
 		s->ipos = s->iend;
-		return 0;
+	} else {
+		ss->scan = (uint32_t)n;
 	}
-	ss->scan = (uint32_t)n;
-	return 0;
+	return need_input(s);
 }
 
 /* An over-long line (its octets are gone): RFC 5321 §4.5.3.1.10 "500 Line
@@ -1896,25 +1918,27 @@ static int do_line(srv *s, postel_server_event *ev)
 			return len == 0 ? need_input(s) : line_too_long(s, ev);
 		}
 	}
-	len = next_line(s);
-	if (len == 0)
-		return need_input(s);
+	/* the next complete line: [ipos, lf] */
+	const unsigned char *p = s->in + s->ipos;
+	const unsigned char *lf = find_lf(s->in, p + ss->scan, s->in + s->iend);
+	if (!lf)
+		return no_line(s);
+	ss->scan = 0;
+	size_t le = (size_t)(lf - p); /* without the LF */
+	len = (long)le + 1;
+	s->ipos += (uint32_t)len;
 	if ((uint32_t)len > s->lim_line &&
-	    (uint32_t)len > line_limit(s, s->in + s->ipos, (size_t)len)) {
+	    (uint32_t)len > line_limit(s, p, (size_t)len))
 		/* the same answer as for a line dropped while it arrived, so
 		 * the result does not depend on how the bytes came in */
-		s->ipos += (uint32_t)len;
 		return line_too_long(s, ev);
-	}
 	ev_clear_rest(ev, POSTEL_SERVER_EV_VIOLATION); /* cmd: below */
-	const char *line = (const char *)s->in + s->ipos;
-	s->ipos += (uint32_t)len;
-	size_t le = (size_t)len - 1;
+	const char *line = (const char *)p;
 	if (le && line[le - 1] == '\r')
 		le--;
 	ev->line = postel__span(line, le);
 
-	size_t used = 0;
+	size_t used; /* (written by the parser, not needed here) */
 
 	if (ss->phase == P_SASL) {
 		postel_sasl_response r;
@@ -2764,11 +2788,11 @@ static postel_status answer(srv *s, unsigned code, const char *enh,
 		    !dflt_text && memchr(text, '\n', tn));
 }
 
+/* accept() of a static event off its fast path */
 SRV_OUTLINE postel_status accept_other(srv *s, unsigned t)
 {
 	if (!(POSITIVE_DEFAULTS >> t & 1))
-		return (STATIC_DEFAULTS >> t & 1) && t ? answer_default(s, 0)
-						       : answer_built(s, t, 0);
+		return answer_default(s, 0);
 	if (!put_default(s, t, 0))
 		return POSTEL_E_LIMIT;
 	return answered_with(s, (postel_server_event_type)t, 200);
@@ -2783,7 +2807,8 @@ postel_status postel_server_accept(postel_server *ps)
 	const struct acc_line *a = &s->acc[t];
 	size_t ln = a->n;
 	if (!ln || out_room(s) < LINE_PAD)
-		return accept_other(s, t);
+		return (STATIC_DEFAULTS >> t & 1) && t ? accept_other(s, t)
+						       : answer_built(s, t, 0);
 	copy_line(s->out + s->oend, a->p, ln);
 	s->oend += (uint32_t)ln;
 	/* the code itself does not matter past this point, only that it is
