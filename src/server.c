@@ -1842,6 +1842,7 @@ SRV_INLINE const unsigned char *find_lf(const unsigned char *lo,
 		return m ? p + postel__ctz32(m) : NULL;
 	}
 #endif
+	(void)lo; /* read by the SIMD scan only */
 	return memchr(p, '\n', (size_t)(end - p));
 }
 
