@@ -526,8 +526,13 @@ SRV_INLINE void copy_short(unsigned char *d, const void *src, size_t n)
 		copy16(d + n - 16, p + n - 16);
 		return;
 	}
+#else
+	if (n > 16) {
+		memcpy(d, p, n);
+		return;
+	}
 #endif
-	if (n >= 8) {
+	if (n >= 8) { /* two overlapping words: up to 16 octets */
 		uint64_t a, b;
 		memcpy(&a, p, 8);
 		memcpy(&b, p + n - 8, 8);
