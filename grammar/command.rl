@@ -44,11 +44,7 @@
  * scanner) saves calls and spills on every line; GCC compiles this file
  * a third slower with it, clang (with or without ASan) two to three
  * times slower, so under clang those stay calls. */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
+#define ALWAYS_INLINE POSTEL__ALWAYS_INLINE
 #if defined(__GNUC__) && !defined(__clang__)
 #define BIG_INLINE ALWAYS_INLINE
 #else
@@ -1448,16 +1444,10 @@ static postel_status parse_scan(postel_command_parser *P, const char *buf,
 /* HELO, EHLO, LHLO, MAIL and RCPT: fast_line(), else the scanner. One
  * function per verb (each with fast_line() made for it), entered by a
  * jump: the argument-less lines then need no frame at all. */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
 #define PARSE_COMMON(name, verb)                                               \
-	static NOINLINE postel_status name(postel_command_parser *P,           \
-					   const char *buf, size_t len,        \
-					   postel_command *C,                  \
-					   size_t *consumed)                   \
+	static POSTEL__NOINLINE postel_status name(                            \
+		postel_command_parser *P, const char *buf, size_t len,         \
+		postel_command *C, size_t *consumed)                           \
 	{                                                                      \
 		size_t line = fast_line(P, C, (const unsigned char *)buf, len, \
 					verb);                                 \
@@ -1476,9 +1466,9 @@ PARSE_COMMON(parse_rcpt, POSTEL_VERB_RCPT)
 
 /* A line with SP after four octets: the verb's own function (a jump, and
  * no frame here either). */
-static NOINLINE postel_status parse_common(postel_command_parser *P, const char *buf,
-				  size_t len, postel_command *C,
-				  size_t *consumed)
+static POSTEL__NOINLINE postel_status
+parse_common(postel_command_parser *P, const char *buf, size_t len,
+	     postel_command *C, size_t *consumed)
 {
 	switch (fold4((const unsigned char *)buf, 4)) {
 	case W4('e', 'h', 'l', 'o'): return parse_ehlo(P, buf, len, C, consumed);

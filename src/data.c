@@ -96,11 +96,7 @@ static const char data_crlf_static[2] = {'\r', '\n'};
  * copiers: copy while no CR or LF. Always inlined into the loops of
  * src/data_impl.inc. */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define POSTEL__INLINE static inline __attribute__((always_inline))
-#else
-#define POSTEL__INLINE static inline
-#endif
+#define POSTEL__INLINE static POSTEL__ALWAYS_INLINE
 
 /* two octets as one 16-bit load (any alignment, host order) */
 POSTEL__INLINE uint16_t data_load16(const unsigned char *p)
@@ -549,13 +545,8 @@ static void data_count8(postel_data_decoder *d, const unsigned char *buf,
 
 /* the hot loops, once per scanner; out of line, so that the entry
  * points that dispatch to them need no frame of their own */
-#if defined(__GNUC__)
-#define DATA_NOINLINE __attribute__((noinline))
-#else
-#define DATA_NOINLINE
-#endif
 #define DI(name) name##_scalar
-#define DI_ATTR DATA_NOINLINE
+#define DI_ATTR POSTEL__NOINLINE
 #define DI_SCAN data_scan_scalar
 #define DI_COPY data_copy_scalar
 #include "data_impl.inc"
@@ -565,7 +556,7 @@ static void data_count8(postel_data_decoder *d, const unsigned char *buf,
 #undef DI_COPY
 #ifdef POSTEL__HAVE_SSE2
 #define DI(name) name##_sse2
-#define DI_ATTR DATA_NOINLINE
+#define DI_ATTR POSTEL__NOINLINE
 #define DI_SCAN data_scan_sse2
 #define DI_COPY data_copy_sse2
 #include "data_impl.inc"
@@ -617,7 +608,7 @@ static postel_status data_encode_run(postel_data_encoder *e, const char *in,
 	default: return data_encode_run_scalar(e, b, in_len, out, cap, iu, ou);
 	}
 }
-static DATA_NOINLINE postel_status
+static POSTEL__NOINLINE postel_status
 data_decode_bdat(postel_data_decoder *d, const char *buf, size_t len,
 		 postel_data_event *ev, size_t *consumed)
 {

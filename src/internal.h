@@ -9,6 +9,19 @@
 
 #include <string.h>
 
+/* Inlining the hot paths ask for (GCC and clang; other compilers decide
+ * for themselves): small helpers always in, rare or frame-heavy paths
+ * out, so that their callers need no frame of their own. */
+#if defined(__GNUC__) || defined(__clang__)
+#define POSTEL__ALWAYS_INLINE inline __attribute__((always_inline))
+#define POSTEL__NOINLINE __attribute__((noinline))
+#define POSTEL__COLD __attribute__((noinline, cold))
+#else
+#define POSTEL__ALWAYS_INLINE inline
+#define POSTEL__NOINLINE
+#define POSTEL__COLD
+#endif
+
 /* Add `v` to `list` once; count what does not fit. */
 static inline void postel__vlist_add(postel_violation_list *list,
 				     postel_violation v)
@@ -51,10 +64,7 @@ static inline unsigned postel__ctz32(uint32_t x)
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
 #endif
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void postel__zero(void *p, const size_t n)
+static POSTEL__ALWAYS_INLINE void postel__zero(void *p, const size_t n)
 {
 #if defined(__SSE2__) || defined(_M_X64)
 	char *d = (char *)p;

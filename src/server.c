@@ -35,15 +35,9 @@
 
 /* The per-command paths are a few dozen instructions; these keep the rare
  * branches out of them (and the small helpers in). */
-#if defined(__GNUC__) || defined(__clang__)
-#define SRV_INLINE static inline __attribute__((always_inline))
-#define SRV_OUTLINE static __attribute__((noinline))
-#define SRV_COLD static __attribute__((noinline, cold))
-#else
-#define SRV_INLINE static inline
-#define SRV_OUTLINE static
-#define SRV_COLD static
-#endif
+#define SRV_INLINE static POSTEL__ALWAYS_INLINE
+#define SRV_OUTLINE static POSTEL__NOINLINE
+#define SRV_COLD static POSTEL__COLD
 
 /* ---------------------------------------------------------------------- */
 /* Engine state                                                           */
