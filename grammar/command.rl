@@ -1021,6 +1021,20 @@ static uint64_t small_num64(const unsigned char *s, size_t n)
 	return v;
 }
 
+/* A SIZE value of 1 to 19 digits (below 10^19: no overflow) that ends at
+ * e; base is the start of its line. */
+static ALWAYS_INLINE uint64_t short_size(const unsigned char *base,
+					 const unsigned char *e, size_t n)
+{
+#if defined(DIGITS8)
+	if (n <= 8 && e - base >= 8)
+		return digits8(e, n);
+#else
+	(void)base;
+#endif
+	return small_num64(e - n, n);
+}
+
 /*
  * The common lines, whole in one call, without the scanner: HELO, EHLO and
  * LHLO with a domain; MAIL and RCPT with a path of a dot-string and a
@@ -1212,12 +1226,7 @@ fast_params(postel_command *C, const unsigned char *base,
 			n = (size_t)(p - s);
 			if (n == 0 || n >= 20)
 				return NULL;
-#if defined(DIGITS8)
-			if (n <= 8) /* the line has 8 octets before p */
-				C->size = digits8(p, n);
-			else
-#endif
-				C->size = small_num64(s, n);
+			C->size = short_size(base, p, n);
 			break;
 		case K_BODY:
 		case K_RET:
@@ -1716,12 +1725,8 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 		case K_SIZE:
 			if (vn > 20) /* size-value ::= 1*20DIGIT */
 				bad = 1;
-#if defined(DIGITS8)
-			else if (vn <= 8 && ve >= 8)
-				C->size = digits8(base + ve, vn);
-#endif
-			else if (vn < 20) /* < 10^19: no overflow possible */
-				C->size = small_num64(v, vn);
+			else if (vn < 20)
+				C->size = short_size(base, base + ve, vn);
 			else if (postel__parse_u64((const char *)v, vn, &C->size)) {
 				V(SIZE_OVERFLOW);
 				return;
