@@ -19,6 +19,9 @@
  *   - the state is consistent: CLOSED alone, no event after CLOSED, no
  *     READ without room, TLS only with the output flushed, no event while
  *     a decision is pending;
+ *   - every MAIL and RCPT path the engine hands on can be written into
+ *     the trace fields (Return-Path, Received "for"), so a receiver never
+ *     has to refuse a sender it accepted (RFC 5321 §4.4);
  *   - split invariance: the same input delivered in other pieces gives the
  *     same events and the same reply bytes. The client is modelled as
  *     RFC-abiding in what depends on arrival time (it waits for each reply
@@ -229,8 +232,27 @@ static void decide(run *r, const postel_server_event *ev)
 	CHECK(r->replies > before_replies);
 }
 
+/* The trace writer takes every path the engine hands on. */
+static void check_trace(const postel_server_event *ev)
+{
+	size_t n;
+	if (ev->type == POSTEL_SERVER_EV_MAIL) {
+		CHECK(postel_trace_return_path(ev->arg, NULL, 0, &n) !=
+		      POSTEL_E_ARGUMENT);
+	} else if (ev->type == POSTEL_SERVER_EV_RCPT) {
+		postel_trace t;
+		memset(&t, 0, sizeof t);
+		t.by = "mx.example.org";
+		t.date = "Mon, 7 Dec 2026 23:00:00 +0000";
+		t.for_path = ev->arg;
+		CHECK(postel_trace_received(&t, NULL, 0, &n) !=
+		      POSTEL_E_ARGUMENT);
+	}
+}
+
 static void log_event(run *r, const postel_server_event *ev)
 {
+	check_trace(ev);
 	if (ev->type == POSTEL_SERVER_EV_CONTENT) {
 		/* partial spans: their bytes count, not where they are cut
 		 * (FNV over the concatenation is the same for any cuts) */

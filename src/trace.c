@@ -1,8 +1,8 @@
 /*
  * postel — trace header fields (RFC 5321 §4.4, RFC 3848, RFC 6531 §4.3).
  */
-#include "internal.h"
 #include "postel/trace.h"
+#include "trace_int.h"
 
 const char *postel_trace_protocol(unsigned session)
 {
@@ -104,15 +104,20 @@ static int ok_comment(const char *s)
 	return 1;
 }
 
-/* A path: no controls, no CR/LF, no angle brackets; UTF-8 allowed
- * (RFC 6531 §3.3). */
-static int ok_path(postel_span p)
+/* A path as the server engine passes it on, or empty for the null
+ * reverse-path (RFC 5321 §4.5.5): the Mailbox grammar of grammar/trace.rl,
+ * so a quoted local part may hold "<" and ">" (qtextSMTP, §4.1.2), in
+ * well-formed UTF-8 (RFC 6531 §3.3). */
+static int ok_path(postel_span p, int forward)
 {
-	for (size_t i = 0; i < p.n; i++) {
-		unsigned char c = (unsigned char)p.p[i];
-		if (c < 0x20 || c == 0x7f || c == '<' || c == '>')
-			return 0;
-	}
+	if (p.n == 0)
+		return !forward;
+	if (!postel__trace_is_path(p, forward))
+		return 0;
+	for (size_t i = 0; i < p.n; i++)
+		if ((unsigned char)p.p[i] >= 0x80)
+			return postel__utf8_valid((const unsigned char *)p.p,
+						  p.n);
 	return 1;
 }
 
@@ -160,7 +165,7 @@ postel_status postel_trace_received(const postel_trace *t, char *buf,
 	    (t->with && !ok_token(t->with, "()<>;@,:[]\\\"")) ||
 	    (t->id && !ok_token(t->id, "();\\\"")))
 		return POSTEL_E_ARGUMENT;
-	if (!ok_path(t->for_path) || t->for_path.n > 256)
+	if ((t->for_path.n && !ok_path(t->for_path, 1)) || t->for_path.n > 256)
 		return POSTEL_E_ARGUMENT;
 
 	out o = {buf, cap, 0};
@@ -219,7 +224,7 @@ postel_status postel_trace_return_path(postel_span path, char *buf,
 {
 	if (len)
 		*len = 0;
-	if ((!buf && cap) || (path.n && !path.p) || !ok_path(path) ||
+	if ((!buf && cap) || (path.n && !path.p) || !ok_path(path, 0) ||
 	    path.n > 256)
 		return POSTEL_E_ARGUMENT;
 	out o = {buf, cap, 0};

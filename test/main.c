@@ -46,6 +46,13 @@ int main(int argc, char **argv)
 	} else
 		srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
+	/* a part that ran nothing cannot fail: that is a failure itself */
+	int ran = srunner_ntests_run(sr);
 	srunner_free(sr);
+	if (ran == 0) {
+		fprintf(stderr, "postel-test: %s %s ran no checks\n",
+			argc > 1 ? argv[1] : "all", part ? part : "");
+		return EXIT_FAILURE;
+	}
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,8 +1,12 @@
 /* Trace header fields (src/trace.c): RFC 5321 §4.4, RFC 3848, RFC 6531. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "postel/postel.h"
+#include "support.h"
+
+static vec_set vectors;
 
 static postel_span S(const char *s)
 {
@@ -280,6 +284,95 @@ START_TEST(return_path)
 }
 END_TEST
 
+/* ---- vectors (test-vectors/trace/README.md) ---- */
+
+static unsigned session_bits(const char *list)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {{"esmtp", POSTEL_SESSION_ESMTP},
+		     {"lmtp", POSTEL_SESSION_LMTP},
+		     {"tls", POSTEL_SESSION_TLS},
+		     {"auth", POSTEL_SESSION_AUTH},
+		     {"smtputf8", POSTEL_SESSION_SMTPUTF8}};
+	unsigned bits = 0;
+	while (*list) {
+		size_t n = strcspn(list, ","), i;
+		for (i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (strlen(names[i].name) == n &&
+			    memcmp(names[i].name, list, n) == 0)
+				break;
+		ck_assert_msg(i < sizeof names / sizeof names[0],
+			      "unknown session bit in %s", list);
+		bits |= names[i].bit;
+		list += n + (list[n] == ',');
+	}
+	return bits;
+}
+
+/* A config value with vector escapes decoded (static storage per slot). */
+static const char *config_value(const vec *v, const char *key, int slot)
+{
+	static char raw[4][256], val[4][256];
+	const char *r = vec_config_get(v, key, raw[slot], sizeof raw[slot]);
+	if (!r)
+		return NULL;
+	long n = vec_unescape(r, strlen(r), val[slot]);
+	ck_assert_msg(n >= 0, "%s: bad escape in %s", v->name, key);
+	val[slot][n] = '\0';
+	return val[slot];
+}
+
+START_TEST(vector)
+{
+	const vec *v = &vectors.v[_i];
+	char buf[2048];
+	size_t n = 0;
+	postel_status st;
+	postel_span path = {v->in, v->in_n};
+	if (vec_config_has(v, "return-path")) {
+		st = postel_trace_return_path(path, buf, sizeof buf, &n);
+	} else {
+		postel_trace t;
+		const char *helo = config_value(v, "helo", 0);
+		const char *session = config_value(v, "session", 1);
+		memset(&t, 0, sizeof t);
+		t.helo = S(helo ? helo : "client.example");
+		t.by = "mx.example.org";
+		t.date = "Mon, 7 Dec 2026 23:00:00 +0000";
+		t.session = session_bits(session ? session : "esmtp");
+		t.client_addr = config_value(v, "addr", 2);
+		t.id = config_value(v, "id", 3);
+		t.for_path = path;
+		st = postel_trace_received(&t, buf, sizeof buf, &n);
+	}
+	tlog log;
+	tlog_init(&log);
+	if (st == POSTEL_E_ARGUMENT) {
+		tlog_printf(&log, "error argument\n");
+	} else {
+		ck_assert_int_eq(st, POSTEL_OK);
+		/* one log line per line of the field, its CRLF included */
+		for (size_t i = 0, start = 0; i < n; i++)
+			if (buf[i] == '\n') {
+				tlog_escaped(&log, buf + start, i + 1 - start);
+				tlog_printf(&log, "\n");
+				start = i + 1;
+			}
+	}
+	ck_assert_msg(strcmp(tlog_str(&log), v->expect) == 0,
+		      "%s:%d %s (%s)\nexpected:\n%sgot:\n%s", v->file, v->line,
+		      v->name, v->rfc, v->expect, tlog_str(&log));
+	tlog_free(&log);
+}
+END_TEST
+
+static void free_vectors(void)
+{
+	vec_free(&vectors);
+}
+
 Suite *suite_trace(void)
 {
 	Suite *s = suite_create("trace");
@@ -292,5 +385,11 @@ Suite *suite_trace(void)
 	tcase_add_test(tc, received_output_full);
 	tcase_add_test(tc, return_path);
 	suite_add_tcase(s, tc);
+	TCase *tv = tcase_create("vectors");
+	tcase_set_tags(tv, "vectors");
+	vec_load(&vectors, "trace");
+	tcase_add_loop_test(tv, vector, 0, (int)vectors.n);
+	tcase_add_unchecked_fixture(tv, NULL, free_vectors);
+	suite_add_tcase(s, tv);
 	return s;
 }
