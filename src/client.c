@@ -486,11 +486,16 @@ postel_status postel_client_init(postel_client *c,
 	int bad = !config || !inbuf || !outbuf ||
 		  incap < POSTEL_CLIENT_MIN_INBUF ||
 		  outcap < POSTEL_CLIENT_MIN_OUTBUF;
+	size_t helo_len = 0;
 	if (!bad) {
-		bad = !config->helo || config->helo_len == 0 ||
-		      config->helo_len > POSTEL_CLIENT_HELO_MAX ||
+		/* helo_len 0: a NUL-terminated name (client.h) */
+		helo_len = config->helo && config->helo_len == 0
+				   ? strlen(config->helo)
+				   : config->helo_len;
+		bad = !config->helo || helo_len == 0 ||
+		      helo_len > POSTEL_CLIENT_HELO_MAX ||
 		      config->starttls > POSTEL_CLIENT_TLS_REQUIRE;
-		for (size_t i = 0; !bad && i < config->helo_len; i++) {
+		for (size_t i = 0; !bad && i < helo_len; i++) {
 			unsigned char b = (unsigned char)config->helo[i];
 			bad = b <= ' ' || b >= 127;
 		}
@@ -503,8 +508,8 @@ postel_status postel_client_init(postel_client *c,
 	c->flags_ = config->flags;
 	c->lenient_ = config->lenient;
 	c->tls_policy_ = (uint8_t)config->starttls;
-	c->helo_len_ = (uint8_t)config->helo_len;
-	memcpy(c->helo_, config->helo, config->helo_len);
+	c->helo_len_ = (uint8_t)helo_len;
+	memcpy(c->helo_, config->helo, helo_len);
 	c->bdat_chunk_ = config->bdat_chunk;
 	if (config->max_reply_line)
 		c->max_line_ = config->max_reply_line < 5

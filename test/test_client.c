@@ -643,6 +643,30 @@ START_TEST(init_arguments)
 	ck_assert_int_eq(postel_client_init(&c, &cfg, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_E_ARGUMENT);
+	cfg.helo = "";
+	ck_assert_int_eq(postel_client_init(&c, &cfg, in, sizeof in, out,
+					    sizeof out),
+			 POSTEL_E_ARGUMENT);
+	/* client.h: a zeroed struct with `helo` set is a valid configuration
+	 * (helo_len 0 takes the string's length) */
+	memset(&cfg, 0, sizeof cfg);
+	cfg.helo = "c.example";
+	ck_assert_int_eq(postel_client_init(&c, &cfg, in, sizeof in, out,
+					    sizeof out),
+			 POSTEL_OK);
+	size_t n;
+	const char *greet = "220 mx.example.org ESMTP\r\n";
+	char *r = postel_client_recv_buf(&c, &n);
+	ck_assert_uint_ge(n, strlen(greet));
+	memcpy(r, greet, strlen(greet));
+	postel_client_recv_ack(&c, strlen(greet));
+	postel_client_event ev;
+	while (postel_client_next(&c, &ev))
+		;
+	ck_assert(postel_client_state(&c) & POSTEL_WRITE);
+	const char *ehlo = postel_client_send_buf(&c, &n);
+	ck_assert_uint_eq(n, 16);
+	ck_assert_int_eq(memcmp(ehlo, "EHLO c.example\r\n", n), 0);
 	ck_assert_int_eq(postel_client_init(NULL, &cfg, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_E_ARGUMENT);

@@ -193,12 +193,16 @@ int cmd_parse(int argc, char **argv)
 		if (strcmp(argv[i], "--strict") == 0)
 			cfg.lenient = POSTEL_STRICT;
 		else if (strcmp(argv[i], "--lenient") == 0)
-			cfg.lenient = POSTEL_LENIENT | 0xffu;
+			cfg.lenient = POSTEL_LENIENT; /* the preset, as in sink, send, load */
 		else if (strcmp(argv[i], "--smtputf8") == 0)
 			cfg.options |= POSTEL_CMD_OPT_SMTPUTF8;
 		else if (strcmp(argv[i], "--pass-unknown") == 0)
 			cfg.options |= POSTEL_CMD_OPT_PASS_UNKNOWN_PARAMS;
-		else {
+		else if (strcmp(argv[i], "--help") == 0 ||
+			 strcmp(argv[i], "-h") == 0) {
+			printf("usage: postel %s\n", cmd_parse_usage);
+			return 0;
+		} else {
 			fprintf(stderr, "usage: postel %s\n", cmd_parse_usage);
 			return 64;
 		}

@@ -142,6 +142,7 @@ typedef struct postel_client_config {
 	 * (RFC 5321 §4.1.1.1); 1 to POSTEL_CLIENT_HELO_MAX octets of
 	 * printable ASCII without spaces. Required. */
 	const char *helo;
+	/** Length of `helo`; 0: `helo` is NUL-terminated (strlen). */
 	size_t helo_len;
 	/** POSTEL_CLIENT_* flags. */
 	uint32_t flags;
