@@ -8,6 +8,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
 
+# Prerequisites first, each named with its Debian package (`bash .ci/deps`
+# installs them all): a missing one fails here in one line, not later in
+# a way that looks like a defect.
+missing() { echo "run-all: missing prerequisite: $1 (Debian package $2; bash .ci/deps installs it)"; exit 1; }
+for need in meson:meson ninja:ninja-build ragel:ragel cc:build-essential \
+            clang:clang valgrind:valgrind afl-fuzz:afl++ afl-clang-fast:afl++ \
+            python3:python3; do
+  command -v "${need%%:*}" >/dev/null || missing "${need%%:*}" "${need#*:}"
+done
+# clang's sanitizer runtimes: Debian only recommends them (with
+# libclang-common-14-dev), so a clang that compiles may still not link.
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf 'int main(void) { return 0; }\n' >"$probe/p.c"
+clang -fsanitize=address,undefined "$probe/p.c" -o "$probe/p" 2>/dev/null ||
+  missing "clang's ASan+UBSan runtimes" libclang-rt-14-dev
+
 step "build (gcc, -Werror)"
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build

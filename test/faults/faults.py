@@ -695,6 +695,7 @@ def main(argv):
         print(__doc__)
         return 2
     postel, case = os.path.abspath(argv[1]), argv[2]
+    interop.prereq.check("faults-" + case)
     tmp = tempfile.mkdtemp(prefix="postel-faults-")
     try:
         CASES[case](postel, tmp)

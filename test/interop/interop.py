@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 
+import prereq  # noqa: E402  (each peer's prerequisites)
+
 PEER_TIMEOUT = 60  # seconds, per peer process
 PYTHON = "/usr/bin/python3"
 
@@ -777,6 +779,7 @@ def main(argv):
     if peer not in tests:
         print("unknown peer " + peer)
         return 2
+    prereq.check("interop-" + peer)
     tmp = tempfile.mkdtemp(prefix="postel-interop-")
     return run_test(peer, lambda: tests[peer](postel, tmp), tmp)
 

@@ -569,6 +569,7 @@ def main(argv):
         print(__doc__)
         return 2
     examples = [os.path.abspath(a) for a in rest[1::2]]
+    interop.prereq.check("interop-" + peer)
     tmp = tempfile.mkdtemp(prefix="postel-npm-")
 
     def test():

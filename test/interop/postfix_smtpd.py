@@ -706,6 +706,7 @@ def main(argv):
                  "(master(8) starts its daemons as mail_owner and "
                  "virtual(8) delivers as uid %d)" % NOBODY):
         return 1
+    interop.prereq.check("interop-postfix-smtpd")
     interop.need(POSTFIX)
     if client is not None:
         interop.need(client)

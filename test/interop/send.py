@@ -553,6 +553,7 @@ def main(argv):
         print(__doc__)
         return 2
     postel, peer = argv[1], argv[2]
+    interop.prereq.check("interop-send-" + peer)
     with tempfile.TemporaryDirectory(prefix="postel-send-") as tmp:
         CASES[peer](postel, tmp)
     if interop.FAILS:
