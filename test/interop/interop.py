@@ -194,7 +194,8 @@ class Sink:
 
 def split_trace(data):
     """Stored file -> (return_path, received, content)."""
-    m = re.match(rb"Return-Path: <([^>\r\n]*)>\r?\n", data)
+    # the path may hold ">" in a quoted local part (RFC 5321 §4.1.2)
+    m = re.match(rb"Return-Path: <([^\r\n]*)>\r?\n", data)
     if not m:
         return None, None, data
     rp = m.group(1)
@@ -637,6 +638,15 @@ def test_faults(postel, tmp):
         check(codes == [b"250", b"250", b"354"], "faults: pipelined group")
         c.sendall(stuff(message("fault-ok")) + b".\r\n")
         check(reply(f)[0][:3] == b"250", "faults: message accepted")
+        # a quoted local part may hold "<" and ">" (qtextSMTP, RFC 5321
+        # §4.1.2): accepted, and written into Return-Path and "for"
+        c.sendall(b'MAIL FROM:<"<x>"@example.org>\r\n'
+                  b'RCPT TO:<"a>b"@example.net>\r\nDATA\r\n')
+        codes = [reply(f)[0][:3] for _ in range(3)]
+        check(codes == [b"250", b"250", b"354"],
+              "faults: quoted local parts with angle brackets accepted")
+        c.sendall(stuff(message("fault-quoted")) + b".\r\n")
+        check(reply(f)[0][:3] == b"250", "faults: quoted message accepted")
         c.sendall(b"MAIL FROM:<x@example.org>\r\nRCPT TO:<b@example.net>\r\n"
                   b"DATA\r\n")
         [reply(f) for _ in range(3)]
@@ -672,8 +682,12 @@ def test_faults(postel, tmp):
     r = reply(f)
     check(r and r[0][:3] == b"421", "faults: 421 at shutdown")
     c.close()
-    check_stored(sink, sent_by("a@example.org", [("fault-ok", "ESMTP")]),
+    check_stored(sink, sent_by("a@example.org", [("fault-ok", "ESMTP")]) +
+                 sent_by('"<x>"@example.org', [("fault-quoted", "ESMTP")]),
                  "faults")
+    check(any(b'\tfor <"a>b"@example.net>;' in data
+              for _, data in sink.messages()),
+          'faults: Received has for <"a>b"@example.net>')
 
     # STARTTLS: pipelined bytes after it are discarded (RFC 3207 §4.2,
     # CVE-2011-0411), a failed handshake ends only that session
