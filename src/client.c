@@ -9,8 +9,8 @@
  * the events depend only on the byte stream and the application's
  * answers, never on how the bytes were divided into reads.
  */
-#include "internal.h"
 #include "postel/client.h"
+#include "syntax_int.h"
 
 /* ---- small enums ------------------------------------------------------ */
 
@@ -1312,50 +1312,34 @@ static int want_is(const postel_client *c, enum want w)
 }
 
 /* A path (RFC 5321 §4.1.2) as given by the application, without the
- * brackets: at most 254 octets (256 with them, §4.5.3.1.3), no control
- * characters, no brackets, spaces only inside a quoted local part.
- * Returns -1 if unusable, else 1 when it has UTF-8 (needs SMTPUTF8), 0
- * otherwise. */
-static int check_path(postel_span a)
+ * brackets: a Mailbox by the grammar (grammar/syntax.rl: what the server
+ * engine takes in, so a relay can pass it on), RCPT's bare "Postmaster"
+ * when `forward`, in well-formed UTF-8 (RFC 6531 §3.3), at most 254
+ * octets (256 with the brackets, §4.5.3.1.3); empty (the null path) only
+ * as a reverse path. Returns -1 if unusable, else 1 when it has UTF-8
+ * (needs SMTPUTF8), 0 otherwise. */
+static int check_path(postel_span a, int forward)
 {
-	int utf8 = 0, quoted = 0;
-	if (a.n > 254)
+	if (a.n == 0)
+		return forward ? -1 : 0;
+	if (a.n > 254 ||
+	    !(forward ? postel__syntax_forward_mailbox(a)
+		      : postel__syntax_reverse_mailbox(a)) ||
+	    !postel__utf8_valid((const unsigned char *)a.p, a.n))
 		return -1;
-	for (size_t i = 0; i < a.n; i++) {
-		unsigned char b = (unsigned char)a.p[i];
-		if (b < 32 || b == 127 || b == '<' || b == '>')
-			return -1;
-		if (b >= 128)
-			utf8 = 1;
-		if (b == '"')
-			quoted = !quoted;
-		else if (b == '\\' && quoted && i + 1 < a.n)
-			i++;
-		else if (b == ' ' && !quoted)
-			return -1;
-	}
-	return quoted ? -1 : utf8;
+	for (size_t i = 0; i < a.n; i++)
+		if ((unsigned char)a.p[i] >= 0x80)
+			return 1;
+	return 0;
 }
 
-/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-");
- * esmtp-value = 1*(%d33-60 / %d62-126) (RFC 5321 §4.1.2) */
+/* esmtp-param (RFC 5321 §4.1.2) by the grammar, ASCII values only: a
+ * UTF-8 value would need SMTPUTF8 (RFC 6531 §3.3), which the engine's
+ * own parameters do not. */
 static int param_ok(const postel_client_param *p)
 {
-	if (p->keyword.n == 0 || p->keyword.n > 64)
-		return 0;
-	for (size_t i = 0; i < p->keyword.n; i++) {
-		unsigned char b = (unsigned char)p->keyword.p[i];
-		int alnum = (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') ||
-			    (b >= 'a' && b <= 'z');
-		if (!alnum && (b != '-' || i == 0))
-			return 0;
-	}
-	for (size_t i = 0; i < p->value.n; i++) {
-		unsigned char b = (unsigned char)p->value.p[i];
-		if (b < 33 || b > 126 || b == '=')
-			return 0;
-	}
-	return 1;
+	return p->keyword.n <= 64 && postel__syntax_esmtp_keyword(p->keyword) &&
+	       (p->value.n == 0 || postel__syntax_esmtp_value_ascii(p->value));
 }
 
 /* The extension a parameter keyword belongs to; 0 for keywords the
@@ -1416,7 +1400,7 @@ postel_status postel_client_mail(postel_client *c, const postel_client_mail_opts
 	if (!m || (m->from.n && !m->from.p) || (m->envid.n && !m->envid.p) ||
 	    (m->auth.n && !m->auth.p))
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
-	int utf8 = check_path(m->from);
+	int utf8 = check_path(m->from, 0);
 	if (utf8 < 0)
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	int smtputf8 = m->smtputf8 || utf8;
@@ -1514,8 +1498,8 @@ postel_status postel_client_rcpt(postel_client *c, const char *to, size_t n,
 	if (n && !to)
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	postel_span a = postel__span(to, n);
-	int utf8 = check_path(a);
-	if (utf8 < 0 || n == 0)
+	int utf8 = check_path(a, 1);
+	if (utf8 < 0)
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_ADDRESS);
 	if (utf8 && !c->t_.smtputf8)
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_SMTPUTF8);

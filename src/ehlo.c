@@ -7,7 +7,7 @@
  * keyword and SP-separated parameters, look the keyword up, read the
  * parameters the extension defines.
  */
-#include "ehlo_int.h"
+#include "syntax_int.h"
 #include "postel/ehlo.h"
 
 typedef struct ehlo_ctx {
@@ -92,7 +92,7 @@ static void ehlo_first_line(ehlo_ctx *c, postel_span l)
 	c->e->domain = postel__span(l.p, i);
 	c->e->greeting = postel__span(l.p + (i < l.n ? i + 1 : i),
 				      i < l.n ? l.n - i - 1 : 0);
-	if (!postel__ehlo_is_domain(c->e->domain))
+	if (!postel__syntax_domain(c->e->domain))
 		ehlo_note(c, POSTEL_V_EHLO_DOMAIN);
 }
 
@@ -110,7 +110,7 @@ static void ehlo_add_mechs(ehlo_ctx *c, postel_span params, size_t line)
 	size_t n = 0;
 	while (ehlo_next_tok(&params, &t)) {
 		n++;
-		if (!postel__ehlo_is_mech(t)) {
+		if (!postel__syntax_sasl_mech(t)) {
 			ehlo_note(c, POSTEL_V_EHLO_AUTH);
 			continue;
 		}
@@ -160,7 +160,7 @@ static int ehlo_mech_seen(ehlo_ctx *c, postel_span m, size_t upto)
 		if (!postel__span_ieq(kw, "AUTH"))
 			continue;
 		while (ehlo_next_tok(&params, &t) && t.p < m.p)
-			if (postel__ehlo_is_mech(t) && ehlo_span_ieq(t, m))
+			if (postel__syntax_sasl_mech(t) && ehlo_span_ieq(t, m))
 				return 1;
 	}
 	return 0;
@@ -319,7 +319,7 @@ static void ehlo_known(ehlo_ctx *c, const struct ehlo_kw *k, postel_span params,
 		else
 			ehlo_note(c, POSTEL_V_EHLO_FUTURERELEASE);
 		ehlo_next_tok(&rest, &t);
-		if (postel__ehlo_is_datetime(t))
+		if (postel__syntax_datetime(t))
 			e->futurerelease_datetime = t;
 		else
 			ehlo_note(c, POSTEL_V_EHLO_FUTURERELEASE);
@@ -383,10 +383,10 @@ postel_status postel_ehlo_parse(postel_ehlo *e, const postel_reply *r,
 		int old = ehlo_split_line(l, &kw, &params);
 		const struct ehlo_kw *k = NULL;
 		int first;
-		if (!postel__ehlo_is_keyword(kw) ||
+		if (!postel__syntax_esmtp_keyword(kw) ||
 		    !ehlo_params_ok(params, old || kw.n < l.n)) {
 			ehlo_note(&c, POSTEL_V_EHLO_SYNTAX);
-			if (!postel__ehlo_is_keyword(kw))
+			if (!postel__syntax_esmtp_keyword(kw))
 				continue;
 		}
 		for (size_t j = 0;

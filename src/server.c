@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "postel/data.h"
 #include "postel/server.h"
+#include "syntax_int.h"
 
 #include <assert.h>
 #include <stddef.h>
@@ -872,18 +873,6 @@ void postel_server_config_default(postel_server_config *c)
 	c->max_data_line = POSTEL_DATA_MAX_LINE_DEFAULT;
 }
 
-static int printable_token(const char *p, size_t n, int spaces)
-{
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c < 0x20 || c > 0x7e || (c == ' ' && !spaces))
-			return 0;
-	}
-	return p[0] != ' ' && p[n - 1] != ' ';
-}
-
 static uint32_t cap32(uint32_t v, uint32_t dflt, size_t cap)
 {
 	if (v == 0)
@@ -935,7 +924,10 @@ postel_status postel_server_init(postel_server *ps,
 	if (outcap > UINT32_MAX / 2)
 		outcap = UINT32_MAX / 2;
 	size_t hn = c->hostname ? strlen(c->hostname) : 0;
-	if (hn == 0 || hn > 255 || !printable_token(c->hostname, hn, 0))
+	/* RFC 5321 §4.1.1.1: the greeting and EHLO reply name a Domain or
+	 * address literal */
+	if (hn == 0 || hn > 255 ||
+	    !postel__syntax_domain(postel__span(c->hostname, hn)))
 		return POSTEL_E_ARGUMENT;
 	s->ext = c->extensions;
 	s->flags = c->flags;
@@ -949,7 +941,8 @@ postel_status postel_server_init(postel_server *ps,
 	if (s->ext & POSTEL_SERVER_EXT_AUTH) {
 		size_t mn = c->auth_mechanisms ? strlen(c->auth_mechanisms) : 0;
 		if (mn == 0 || mn > 400 ||
-		    !printable_token(c->auth_mechanisms, mn, 1))
+		    !postel__syntax_sasl_mech_list(
+			    postel__span(c->auth_mechanisms, mn)))
 			return POSTEL_E_ARGUMENT;
 		s->mechs = c->auth_mechanisms;
 		s->mechs_n = (uint16_t)mn;
@@ -959,7 +952,8 @@ postel_status postel_server_init(postel_server *ps,
 	for (size_t i = 0; i < c->extra_n; i++) {
 		const char *e = c->extra[i];
 		size_t en = e ? strlen(e) : 0;
-		if (en == 0 || en > 500 || !printable_token(e, en, 1))
+		if (en == 0 || en > 500 ||
+		    !postel__syntax_ehlo_line(postel__span(e, en)))
 			return POSTEL_E_ARGUMENT;
 	}
 	s->host = c->hostname;

@@ -2,7 +2,7 @@
  * postel — trace header fields (RFC 5321 §4.4, RFC 3848, RFC 6531 §4.3).
  */
 #include "postel/trace.h"
-#include "trace_int.h"
+#include "syntax_int.h"
 
 const char *postel_trace_protocol(unsigned session)
 {
@@ -54,23 +54,19 @@ static void puts_(out *o, const char *s)
 	trace_put(o, s, strlen(s));
 }
 
-/* Character classes of the clauses. */
+/* Well-formed UTF-8 (RFC 6531 §3.3; ASCII is). */
+static int ok_utf8(postel_span s)
+{
+	return postel__utf8_valid((const unsigned char *)s.p, s.n);
+}
+
+/* The client's HELO argument as From-domain (RFC 5321 §4.4
+ * Extended-Domain): a Domain or address literal by the grammar
+ * (grammar/syntax.rl), else it is written as "unknown", so client bytes
+ * never shape the field. */
 static int ok_domain(postel_span d)
 {
-	/* plausible Domain / address-literal (RFC 5321 §4.1.2, §4.1.3), with
-	 * UTF-8 U-labels (RFC 6531 §3.3); anything else is written as
-	 * "unknown" so client bytes never shape the header. */
-	if (d.n == 0 || d.n > 255)
-		return 0;
-	for (size_t i = 0; i < d.n; i++) {
-		unsigned char c = (unsigned char)d.p[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == ':' || c == '[' || c == ']' || c == '_' || c >= 0x80)
-			continue;
-		return 0;
-	}
-	return 1;
+	return d.n <= 255 && postel__syntax_domain(d) && ok_utf8(d);
 }
 
 /* Longest value of a caller string: keeps every folded line of the field
@@ -104,21 +100,17 @@ static int ok_comment(const char *s)
 	return 1;
 }
 
-/* A path as the server engine passes it on, or empty for the null
- * reverse-path (RFC 5321 §4.5.5): the Mailbox grammar of grammar/trace.rl,
- * so a quoted local part may hold "<" and ">" (qtextSMTP, §4.1.2), in
+/* A path as the server engine hands it on, or empty for the null
+ * reverse-path (RFC 5321 §4.5.5): the Mailbox of grammar/syntax.rl, so a
+ * quoted local part may hold "<" and ">" (qtextSMTP, §4.1.2), in
  * well-formed UTF-8 (RFC 6531 §3.3). */
 static int ok_path(postel_span p, int forward)
 {
 	if (p.n == 0)
 		return !forward;
-	if (!postel__trace_is_path(p, forward))
-		return 0;
-	for (size_t i = 0; i < p.n; i++)
-		if ((unsigned char)p.p[i] >= 0x80)
-			return postel__utf8_valid((const unsigned char *)p.p,
-						  p.n);
-	return 1;
+	return (forward ? postel__syntax_forward_mailbox(p)
+			: postel__syntax_reverse_mailbox(p)) &&
+	       ok_utf8(p);
 }
 
 /* RFC 5322 date-time: printable ASCII, single spaces; at least one

@@ -822,7 +822,23 @@ START_TEST(init_errors)
 	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_E_ARGUMENT);
-	c.hostname = "bad host";
+	/* RFC 5321 §4.1.1.1: the greeting names a Domain or address
+	 * literal, by the grammar (grammar/syntax.rl) */
+	static const char *const bad_hosts[] = {"bad host", "mx_1.example",
+						"mx.example.", "-mx.example"};
+	for (size_t i = 0; i < sizeof bad_hosts / sizeof bad_hosts[0]; i++) {
+		c.hostname = bad_hosts[i];
+		ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
+						    sizeof out),
+				 POSTEL_E_ARGUMENT);
+	}
+	c.hostname = "[192.0.2.1]";
+	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
+					    sizeof out),
+			 POSTEL_OK);
+	cfg_default(&c);
+	c.extensions |= POSTEL_SERVER_EXT_AUTH; /* RFC 4954 §3: sasl-mech */
+	c.auth_mechanisms = "PLAIN  LOGIN";
 	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_E_ARGUMENT);
@@ -837,12 +853,14 @@ START_TEST(init_errors)
 					    sizeof out),
 			 POSTEL_E_ARGUMENT);
 	cfg_default(&c);
-	const char *bad_extra[] = {"X\r\nY"};
-	c.extra = bad_extra;
-	c.extra_n = 1;
-	ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
-					    sizeof out),
-			 POSTEL_E_ARGUMENT);
+	const char *bad_extra[] = {"X\r\nY", "X  Y", "-X", " X"};
+	for (size_t i = 0; i < sizeof bad_extra / sizeof bad_extra[0]; i++) {
+		c.extra = bad_extra + i;
+		c.extra_n = 1;
+		ck_assert_int_eq(postel_server_init(&s, &c, in, sizeof in, out,
+						    sizeof out),
+				 POSTEL_E_ARGUMENT);
+	}
 	/* an EHLO reply that cannot fit the output buffer: E_LIMIT */
 	cfg_default(&c);
 	static char longkw[4][501];

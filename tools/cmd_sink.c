@@ -1035,9 +1035,21 @@ static int configure(sink *k, const sink_opts *o)
 	}
 	tin = malloc(k->incap + k->outcap);
 	ts = malloc(sizeof *ts);
-	if (tin != NULL && ts != NULL)
+	if (tin != NULL && ts != NULL) {
 		st = postel_server_init(ts, &k->cfg, tin, k->incap,
 					tin + k->incap, k->outcap);
+		/* a machine name that is not a Domain (RFC 5321 §4.1.2), e.g.
+		 * with "_": the sink still starts, as "localhost" */
+		if (st == POSTEL_E_ARGUMENT && o->hostname == o->host &&
+		    strcmp(o->host, "localhost") != 0) {
+			fprintf(stderr, "postel sink: host name \"%s\" is not a "
+				"domain; using \"localhost\" (see --hostname)\n",
+				o->host);
+			k->cfg.hostname = "localhost";
+			st = postel_server_init(ts, &k->cfg, tin, k->incap,
+						tin + k->incap, k->outcap);
+		}
+	}
 	free(tin);
 	free(ts);
 	if (st != POSTEL_OK) {

@@ -140,9 +140,9 @@ enum postel_server_flag {
  * comment).
  */
 typedef struct postel_server_config {
-	/** Our domain (RFC 5321 §4.1.3 Domain or address literal): first
-	 * word of the greeting, the EHLO reply, 221 and 421. Required;
-	 * printable ASCII without spaces, at most 255 octets. */
+	/** Our domain (RFC 5321 §4.1.2 Domain or §4.1.3 address literal,
+	 * as the grammar defines them): first word of the greeting, the
+	 * EHLO reply, 221 and 421. Required; at most 255 octets. */
 	const char *hostname;
 	/** POSTEL_SERVER_EXT_* to offer. */
 	uint32_t extensions;
@@ -180,11 +180,12 @@ typedef struct postel_server_config {
 	 * 0: no limit (bare "SIZE", RFC 1870 §4). A declared SIZE= over it
 	 * gets 552 5.3.4 at MAIL, content over it 552 5.3.4 at the end. */
 	uint64_t max_size;
-	/** Space-separated SASL mechanism names for EXT_AUTH ("PLAIN
-	 * LOGIN"); AUTH with another mechanism gets 504 5.5.4. */
+	/** Mechanism names (RFC 4422 §3.1 sasl-mech) for EXT_AUTH, separated
+	 * by single spaces ("PLAIN LOGIN"); AUTH with another mechanism
+	 * gets 504 5.5.4. */
 	const char *auth_mechanisms;
-	/** Extra EHLO lines (keyword and parameters, e.g. "XCLIENT NAME"),
-	 * printable ASCII, each at most 500 octets. MAIL/RCPT parameters
+	/** Extra EHLO lines (RFC 5321 §4.1.1.1 ehlo-line: keyword and
+	 * parameters, e.g. "XCLIENT NAME"), each at most 500 octets. MAIL/RCPT parameters
 	 * whose keyword is the first word of an extra line reach the
 	 * application (in cmd->ext) instead of getting 555. */
 	const char *const *extra;
@@ -427,7 +428,8 @@ typedef struct postel_server {
  * buffers for its whole life.
  * Returns POSTEL_OK; POSTEL_E_ARGUMENT for NULL pointers, a missing or
  * malformed hostname, BINARYMIME without CHUNKING, AUTH without
- * mechanisms, an extra keyword that is not printable ASCII,
+ * mechanisms or with malformed ones, an extra line that is not an
+ * ehlo-line,
  * incap < POSTEL_SERVER_MIN_INBUF or outcap < POSTEL_SERVER_MIN_OUTBUF;
  * POSTEL_E_LIMIT when the longest EHLO reply this config can produce
  * does not fit in `outcap`. On error `s` is unusable (state CLOSED).
