@@ -88,7 +88,9 @@ static inline int postel_status_is_fatal(postel_status s)
  * discarded, over-long lines are never buffered.
  *
  * Bits 0-7: command lines; 8-15: DATA/BDAT content; 16-23: replies and
- * client; 24-31: server session. Append-only.
+ * client; 24-31: server session. Append-only. What RFC 5321 tells a
+ * receiver to tolerate (trailing white space, HELO with an address
+ * literal) has no bit: it is accepted in every mode, reported.
  */
 enum postel_lenient_flag {
 	/** `MAIL FROM: <a@b>`: space after the colon (RFC 5321 §4.1.2 has
@@ -100,8 +102,10 @@ enum postel_lenient_flag {
 	/** Command line ended by a bare LF (§2.3.8). Risk: peers that disagree
 	 * on line ends can be made to see different commands. */
 	POSTEL_LENIENT_BARE_LF_COMMAND = 1u << 2,
-	/** Trailing spaces or tabs before CRLF and runs of spaces between
-	 * arguments (§4.1.1 has exactly one SP). Harmless. */
+	/** Runs of spaces between arguments (§4.1.1 has exactly one SP).
+	 * Harmless. Trailing spaces or tabs before CRLF need no switch: §4.1.1
+	 * says receivers SHOULD tolerate them, so they are always accepted
+	 * (reported as trailing-space). */
 	POSTEL_LENIENT_EXTRA_SPACE = 1u << 3,
 	/** 8-bit octets in a command line without SMTPUTF8 (RFC 6531 §3.3).
 	 * Risk: addresses whose encoding is unknown. */
