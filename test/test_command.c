@@ -241,6 +241,7 @@ static const struct {
 	{"8bit", POSTEL_LENIENT_8BIT_COMMAND},
 	{"helo-syntax", POSTEL_LENIENT_HELO_SYNTAX},
 	{"local-part-dots", POSTEL_LENIENT_LOCAL_PART_DOTS},
+	{"long-local-part", POSTEL_LENIENT_LONG_LOCAL_PART},
 };
 
 /* Vector config (test-vectors/command/README.md). Default: strict. */

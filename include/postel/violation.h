@@ -50,7 +50,7 @@ extern "C" {
 	X(EXTRA_SPACE,      111, "extra-space",        "RFC 5321 §4.1.1", 0) \
 	X(BAD_HELO_ARGUMENT, 112, "bad-helo-argument", "RFC 5321 §4.1.1.1", 0) \
 	X(LOCAL_PART_DOTS,  113, "local-part-dots",    "RFC 5321 §4.1.2", 0) \
-	X(LOCAL_PART_TOO_LONG, 114, "local-part-too-long", "RFC 5321 §4.5.3.1.1", 1) \
+	X(LOCAL_PART_TOO_LONG, 114, "local-part-too-long", "RFC 5321 §4.5.3.1.1", 0) \
 	X(DOMAIN_TOO_LONG,  115, "domain-too-long",    "RFC 5321 §4.5.3.1.2", 1) \
 	X(PATH_TOO_LONG,    116, "path-too-long",      "RFC 5321 §4.5.3.1.3", 1) \
 	X(AUTH_LINE_TOO_LONG, 117, "auth-line-too-long", "RFC 4954 §4", 1) \
