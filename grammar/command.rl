@@ -253,7 +253,9 @@ action ve { ME(S_VAL); }
 
 eol = "\r"? "\n" @{ P->pflags_ |= PF_DONE; fbreak; };
 spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
-ws_tail = ( [ \t]+ %{ V(EXTRA_SPACE); } )?;
+# RFC 5321 §4.1.1: "SMTP receivers SHOULD tolerate trailing white space
+# before the terminating <CRLF>": accepted in every mode, reported.
+ws_tail = ( [ \t]+ %{ V(TRAILING_SPACE); } )?;
 
 # ---- addresses (RFC 5321 §4.1.2, §4.1.3) ----
 # Runs of letters/digits inside a label, of atext inside an atom and of
@@ -403,17 +405,18 @@ v_other := esmtp_value >vs %ve %{ param_value(P, C, base, K_OTHER); }
 next_param := spx param | ( ws_tail eol ) >{ ME(S_ARG); };
 
 # ---- commands (RFC 5321 §4.1.1 and the extensions' RFCs) ----
-helo_loose = ( 33..126 | u8 )+;
-helo_arg = ( domain_f >{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
-	   | helo_loose )
-	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-# EHLO/LHLO: a domain or an address literal; other words are lenient
+# HELO/EHLO/LHLO: a domain or an address literal; other words are lenient
+# (one word; "[" starts a literal, which must be valid). HELO takes the
+# literal too: the ABNF of §4.1.1.1 has `helo = "HELO" SP Domain CRLF`,
+# but its text says of "these commands" (EHLO and HELO) that a client
+# without a meaningful name "SHOULD send an address literal", and a
+# receiver that refused it would refuse a client following that text.
+# Accepted in every mode, reported as helo-address-literal (helo_end()).
 ehlo_loose = ( 33..90 | 92..126 | u8 ) ( 33..126 | u8 )*;
 ehlo_arg = ( ( domain_f | literal ) >{ MS(S_DOMAIN); }
 	     %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
-helo_rest := spx >{ Z(Z_ARG0); } helo_arg ws_tail eol;
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
 mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); fgoto path_rest; };
 rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
@@ -424,11 +427,22 @@ after_path := spx >{ Z(Z_PARAM); } param >{ MS(S_PARAMS); } | ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
-vrfy_rest := spx >{ Z(Z_ARG0); } string_m utf8_arg? ws_tail eol;
+# VRFY/EXPN: the ABNF's String (§4.1.1.6, §4.1.1.7; UTF-8 under SMTPUTF8,
+# RFC 6531 §3.7.4.2), a user name that is a local mailbox's Dot-string
+# ("MUST include at least recognition of local mailboxes as user names",
+# §3.5.1) and the "local-part@domain" form hosts "SHOULD accept" (§3.5.1;
+# its argument "cannot be further restricted"). Other words, `<...>`
+# among them, are not a String: 501.
+vrfy_str = local_part ( "@" ( domain | address_literal ) )?;
+vrfy_m = vrfy_str >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
+vrfy_rest := spx >{ Z(Z_ARG0); } vrfy_m utf8_arg? ws_tail eol;
 help_rest := ( spx >{ Z(Z_ARG0); } string_m )? ws_tail eol;
-# RFC 5321 §4.1.1.9: a NOOP parameter string is ignored: any text
-noop_text = ( 32..126 | "\t" | u8 )+;
-noop_rest := ( " " ( noop_text >{ MS(S_ARG); } %{ ME(S_ARG); } )? )? eol;
+# RFC 5321 §4.1.1.9: a NOOP parameter string is ignored: any text. It
+# ends at its last octet that is not white space: what follows is
+# trailing white space (ME(S_ARG) fires after each word; the last wins).
+noop_text = ( 32..126 | "\t" | u8 )* ( 33..126 | u8 );
+noop_rest := ( " " ( noop_text >{ MS(S_ARG); } %{ ME(S_ARG); } )? )?
+	     ws_tail eol;
 # DATA RSET QUIT STARTTLS take no argument (RFC 5321 §4.1.1, RFC 3207 §4)
 bare_rest := ws_tail eol;
 
@@ -450,7 +464,7 @@ etrn_node = ( ( "@" @{ C->etrn_option = '@'; } )?
 etrn_rest := spx >{ Z(Z_ARG0); } etrn_node ws_tail eol;
 
 # The verb; verb_fast() does the same for whole verbs in one step.
-main := "HELO"i @{ VERB(HELO); fgoto helo_rest; }
+main := "HELO"i @{ VERB(HELO); fgoto ehlo_rest; }
       | "EHLO"i @{ VERB(EHLO); fgoto ehlo_rest; }
       | "LHLO"i @{ VERB(LHLO); fgoto ehlo_rest; }
       | "MAIL"i @{ VERB(MAIL); fgoto mail_rest; }
@@ -736,7 +750,7 @@ static int verb_fast(postel_command_parser *P, postel_command *C,
 	postel_verb v;
 	int en;
 	switch (w) {
-	case W4('h', 'e', 'l', 'o'): v = POSTEL_VERB_HELO; en = command_en_helo_rest; break;
+	case W4('h', 'e', 'l', 'o'): v = POSTEL_VERB_HELO; en = command_en_ehlo_rest; break;
 	case W4('e', 'h', 'l', 'o'): v = POSTEL_VERB_EHLO; en = command_en_ehlo_rest; break;
 	case W4('l', 'h', 'l', 'o'): v = POSTEL_VERB_LHLO; en = command_en_ehlo_rest; break;
 	case W4('m', 'a', 'i', 'l'): v = POSTEL_VERB_MAIL; en = command_en_mail_rest; break;
@@ -1622,7 +1636,12 @@ static BIG_INLINE void path_close(postel_command_parser *P,
 static ALWAYS_INLINE void helo_end(postel_command_parser *P,
 				   postel_command *C)
 {
-	if (!(P->pflags_ & PF_OK)) {
+	if (P->pflags_ & PF_OK) {
+		/* RFC 5321 §4.1.1.1: text allows it, the helo ABNF not */
+		if (C->verb == POSTEL_VERB_HELO &&
+		    (C->flags & POSTEL_CMD_ADDRESS_LITERAL))
+			V(HELO_ADDRESS_LITERAL);
+	} else {
 		V(BAD_HELO_ARGUMENT);
 		P->set_ &= ~(1u << S_DOMAIN);
 		C->domain = postel__span(NULL, 0);

@@ -126,6 +126,14 @@ int postel__cmd_tolerated(postel_violation v, uint32_t lenient)
 	case POSTEL_V_LOCAL_PART_DOTS:
 		need = POSTEL_LENIENT_LOCAL_PART_DOTS;
 		break;
+	case POSTEL_V_LOCAL_PART_TOO_LONG:
+		need = POSTEL_LENIENT_LONG_LOCAL_PART;
+		break;
+	/* what the RFC tells a receiver to tolerate, in every mode:
+	 * trailing white space (RFC 5321 §4.1.1), HELO with an address
+	 * literal (§4.1.1.1, see grammar/command.rl) */
+	case POSTEL_V_TRAILING_SPACE:
+	case POSTEL_V_HELO_ADDRESS_LITERAL: return 1;
 	default: return 0;
 	}
 	return (lenient & need) != 0;

@@ -33,6 +33,22 @@
  * always reported as a violation in cmd->violations; it makes the line
  * INVALID unless its lenient bit is set. Unsafe deviations (NUL, bare CR,
  * over-long lines, invalid UTF-8) have no lenient bit.
+ *
+ * What RFC 5321 tells the receiver to tolerate is accepted in every mode,
+ * strict included, and still reported:
+ *   - trailing spaces and tabs before CRLF, on every verb (§4.1.1: "SMTP
+ *     receivers SHOULD tolerate trailing white space"): trailing-space.
+ *     They are never part of an argument (a quoted string keeps its own).
+ *   - `HELO [192.0.2.1]`: helo-address-literal. The ABNF of §4.1.1.1 has
+ *     `helo = "HELO" SP Domain CRLF`, but its text says of "these
+ *     commands" (EHLO and HELO) that a client without a meaningful name
+ *     "SHOULD send an address literal": a client that follows the text
+ *     is not refused; the report marks where it leaves the ABNF. The
+ *     literal must be valid (§4.1.3), as for EHLO.
+ * VRFY and EXPN take a String (§4.1.1.6, §4.1.1.7), a local mailbox's
+ * Dot-string, or the "local-part@domain" form hosts SHOULD accept
+ * (§3.5.1), with UTF-8 under SMTPUTF8 (RFC 6531 §3.7.4.2); none of these
+ * is a violation.
  */
 #ifndef POSTEL_COMMAND_H
 #define POSTEL_COMMAND_H
@@ -116,7 +132,9 @@ enum postel_command_flag {
 					     *   see `route` */
 	POSTEL_CMD_ADDRESS_LITERAL = 1u << 3, /**< the domain (path or
 					       *   HELO/EHLO/LHLO argument)
-					       *   is an address literal */
+					       *   is an address literal
+					       *   (HELO: reported as
+					       *   helo-address-literal) */
 	POSTEL_CMD_LITERAL_IPV6 = 1u << 4,  /**< ... of the IPv6 form */
 	POSTEL_CMD_LITERAL_GENERAL = 1u << 5, /**< ... of the General form
 					       *   (`[tag:content]`) */
@@ -232,9 +250,10 @@ typedef struct postel_command {
 	postel_span verb_text; /**< the verb as sent (also for unknown verbs:
 				*   up to the first SP or line end) */
 	/** The argument: HELO/EHLO/LHLO domain or address literal (brackets
-	 * included), VRFY/EXPN/HELP/NOOP string, ETRN node (option character
+	 * included), VRFY/EXPN/HELP/NOOP string (VRFY/EXPN: also a
+	 * Dot-string or local-part@domain), ETRN node (option character
 	 * included), AUTH mechanism, BDAT chunk size; for MAIL/RCPT the text
-	 * after the colon. Trailing lenient white space excluded. */
+	 * after the colon. Trailing white space excluded. */
 	postel_span arg;
 	postel_span path;       /**< MAIL/RCPT path as sent, with angle
 				 *   brackets ("<>" for the null path;

@@ -87,8 +87,10 @@ static inline int postel_status_is_fatal(postel_status s)
  * end of data is only CRLF.CRLF, bytes pipelined after STARTTLS are always
  * discarded, over-long lines are never buffered.
  *
- * Bits 0-7: command lines; 8-15: DATA/BDAT content; 16-23: replies and
- * client; 24-31: server session. Append-only.
+ * Bits 0-7: command lines (all in use); 8-15: DATA/BDAT content; 16-23:
+ * replies and client; 24-31: server session. Append-only. What RFC 5321
+ * tells a receiver to tolerate (trailing white space, HELO with an
+ * address literal) has no bit: it is accepted in every mode, reported.
  */
 enum postel_lenient_flag {
 	/** `MAIL FROM: <a@b>`: space after the colon (RFC 5321 §4.1.2 has
@@ -100,21 +102,32 @@ enum postel_lenient_flag {
 	/** Command line ended by a bare LF (§2.3.8). Risk: peers that disagree
 	 * on line ends can be made to see different commands. */
 	POSTEL_LENIENT_BARE_LF_COMMAND = 1u << 2,
-	/** Trailing spaces or tabs before CRLF and runs of spaces between
-	 * arguments (§4.1.1 has exactly one SP). Harmless. */
+	/** Runs of spaces between arguments (§4.1.1 has exactly one SP).
+	 * Harmless. Trailing spaces or tabs before CRLF need no switch: §4.1.1
+	 * says receivers SHOULD tolerate them, so they are always accepted
+	 * (reported as trailing-space). */
 	POSTEL_LENIENT_EXTRA_SPACE = 1u << 3,
 	/** 8-bit octets in a command line without SMTPUTF8 (RFC 6531 §3.3).
 	 * Risk: addresses whose encoding is unknown. */
 	POSTEL_LENIENT_8BIT_COMMAND = 1u << 4,
 	/** HELO/EHLO/LHLO argument that is not a Domain (or address
-	 * literal), e.g. `EHLO my_pc` (§4.1.1.1). Risk: the client name
-	 * cannot be checked; it is still one word without spaces. */
+	 * literal), e.g. `EHLO my_pc`, `EHLO host.example.` (§4.1.1.1). In
+	 * the preset: Postfix accepts any name, and the name only informs
+	 * (§4.1.4: a failed check of it MUST NOT refuse mail). Risk: the
+	 * client name cannot be checked; it is still one word without
+	 * spaces, and a malformed address literal is still refused. */
 	POSTEL_LENIENT_HELO_SYNTAX = 1u << 5,
 	/** Unquoted local part with leading, trailing or doubled dots
 	 * (`a..b@c`, `a.@c`; §4.1.2 Dot-string), sent by some mobile
-	 * carriers. Risk: such addresses may be treated differently by the
-	 * next hop. */
+	 * carriers; in the preset, as Postfix accepts them. Risk: such
+	 * addresses may be treated differently by the next hop. */
 	POSTEL_LENIENT_LOCAL_PART_DOTS = 1u << 6,
+	/** Local part longer than max_local_part (64, §4.5.3.1.1). §4.5.3.1
+	 * asks for implementations without such limits where possible; in
+	 * the preset, as Postfix sets none. The path limit
+	 * (max_path, §4.5.3.1.3) still bounds it. Risk: a next hop that
+	 * enforces 64 refuses the address after it was accepted. */
+	POSTEL_LENIENT_LONG_LOCAL_PART = 1u << 7,
 	/** Bare LF / bare CR inside message content are repaired to CRLF
 	 * instead of failing the message (§2.3.8). Never used to find the end
 	 * of data. Risk: the repaired message differs from what was sent. */
@@ -166,7 +179,9 @@ enum postel_lenient_flag {
 	 POSTEL_LENIENT_EARLY_TALKER | POSTEL_LENIENT_DATA_REPAIR_LINE_ENDS |  \
 	 POSTEL_LENIENT_DATA_LONG_LINES | POSTEL_LENIENT_DATA_8BIT |           \
 	 POSTEL_LENIENT_REPLY_8BIT | POSTEL_LENIENT_REPLY_ENHANCED |           \
-	 POSTEL_LENIENT_EHLO_SYNTAX | POSTEL_LENIENT_NO_HELO)
+	 POSTEL_LENIENT_EHLO_SYNTAX | POSTEL_LENIENT_NO_HELO |                 \
+	 POSTEL_LENIENT_HELO_SYNTAX | POSTEL_LENIENT_LOCAL_PART_DOTS |         \
+	 POSTEL_LENIENT_LONG_LOCAL_PART)
 
 #ifdef __cplusplus
 }

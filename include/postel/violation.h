@@ -9,7 +9,8 @@
  *
  * `fatal` is 1 when the offending unit (command, message, reply) is always
  * refused, whatever the lenient flags say; 0 when a lenient flag may accept
- * it (it is still reported).
+ * it (it is still reported), or when it is always accepted because the RFC
+ * tells the receiver to tolerate it (trailing-space, helo-address-literal).
  *
  * Ranges: 1-99 lines and octets; 100-199 command syntax; 200-299 DATA/BDAT
  * content; 300-399 replies and EHLO capabilities; 400-499 server session;
@@ -49,7 +50,7 @@ extern "C" {
 	X(EXTRA_SPACE,      111, "extra-space",        "RFC 5321 §4.1.1", 0) \
 	X(BAD_HELO_ARGUMENT, 112, "bad-helo-argument", "RFC 5321 §4.1.1.1", 0) \
 	X(LOCAL_PART_DOTS,  113, "local-part-dots",    "RFC 5321 §4.1.2", 0) \
-	X(LOCAL_PART_TOO_LONG, 114, "local-part-too-long", "RFC 5321 §4.5.3.1.1", 1) \
+	X(LOCAL_PART_TOO_LONG, 114, "local-part-too-long", "RFC 5321 §4.5.3.1.1", 0) \
 	X(DOMAIN_TOO_LONG,  115, "domain-too-long",    "RFC 5321 §4.5.3.1.2", 1) \
 	X(PATH_TOO_LONG,    116, "path-too-long",      "RFC 5321 §4.5.3.1.3", 1) \
 	X(AUTH_LINE_TOO_LONG, 117, "auth-line-too-long", "RFC 4954 §4", 1) \
@@ -81,7 +82,9 @@ extern "C" {
 	X(BAD_AUTH_MECHANISM, 143, "bad-auth-mechanism", "RFC 4422 §3.1", 1) \
 	X(BAD_INITIAL_RESPONSE, 144, "bad-initial-response", "RFC 4954 §4", 1) \
 	X(BAD_ETRN_NODE,    145, "bad-etrn-node",      "RFC 1985 §5", 1) \
-	X(SASL_BAD_BASE64,  146, "sasl-bad-base64",    "RFC 4954 §4", 1)
+	X(SASL_BAD_BASE64,  146, "sasl-bad-base64",    "RFC 4954 §4", 1) \
+	X(TRAILING_SPACE,   147, "trailing-space",     "RFC 5321 §4.1.1", 0) \
+	X(HELO_ADDRESS_LITERAL, 148, "helo-address-literal", "RFC 5321 §4.1.1.1", 0)
 
 /* DATA / BDAT content, 200-299 (src/data.c) */
 #define POSTEL_VIOLATIONS_DATA(X) \
