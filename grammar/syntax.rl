@@ -4,12 +4,9 @@
  * (src/ehlo.c), the paths and parameters the client sends (src/client.c),
  * the server's own hostname (src/server.c) and the paths written into
  * trace fields (src/trace.c). One definition of Domain, Mailbox,
- * esmtp-keyword and the rest, here and in the parsers alike.
+ * esmtp-keyword and the rest, here and in the parsers alike. Included by
+ * src/syntax.c (syntax_machine.h).
  */
-#include "syntax_int.h"
-
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-
 %%{
 machine syntax_common;
 alphtype unsigned char;

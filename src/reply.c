@@ -1,8 +1,18 @@
 /*
- * postel — streaming reply parser: limits, per-line checks, results.
- * The line scanner is grammar/reply.rl.
+ * postel — streaming reply parser: the driver, limits, per-line checks,
+ * results. The line scanner is grammar/reply.rl.
  */
-#include "reply_int.h"
+#include "reply_scan.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include "reply_machine.h"
+#pragma GCC diagnostic pop
+
+int postel__reply_scan_start(void)
+{
+	return reply_start;
+}
 
 void postel_reply_config_default(postel_reply_config *cfg)
 {
@@ -197,4 +207,94 @@ postel_span postel_reply_strip_enhanced(const postel_reply *r, postel_span line)
 	if (line.p[n] != ' ')
 		return line;
 	return postel__span(line.p + n + 1, line.n - n - 1);
+}
+
+/*
+ * The streaming driver (contract in include/postel/reply.h). State kept
+ * between calls: the Ragel state, the offsets of the scan position and
+ * of the current line, the events of the current line. Nothing already
+ * scanned is scanned again. The scan runs to min(len, max_reply); the
+ * line limit is checked at each line end, where the scan stops, and on
+ * an error (an error past the limit is reported as the limit, as if the
+ * scan had stopped there), so the outcome never depends on the split.
+ */
+postel_status postel_reply_parse(postel_reply_parser *rp, const char *buf,
+				 size_t len, postel_reply *r, size_t *consumed)
+{
+	const unsigned char *b = (const unsigned char *)buf, *pe;
+	size_t stale = 0, at;
+	postel_status st;
+	reply_scan s;
+
+	if (!rp || !r || !consumed || (!buf && len))
+		return POSTEL_E_ARGUMENT;
+	*consumed = 0;
+	if (rp->fatal_ != POSTEL_OK) {
+		r->violations = rp->vl_;
+		return rp->fatal_;
+	}
+	if (len < rp->pos_)
+		return POSTEL_E_ARGUMENT;
+	if (rp->pos_ == 0) {
+		rp->lines_ = r->lines;
+		rp->lines_cap_ = r->lines ? r->num_lines : 0;
+	} else {
+		if (r->lines != rp->lines_ ||
+		    (r->lines ? r->num_lines : 0) != rp->lines_cap_)
+			return POSTEL_E_ARGUMENT;
+		/* lines stored by earlier calls point into old bytes */
+		stale = rp->nlines_ < rp->lines_cap_ ? rp->nlines_
+						     : rp->lines_cap_;
+	}
+	if (len == rp->pos_)
+		return POSTEL_NEED_MORE; /* nothing new (buf may be NULL) */
+	POSTEL__ENTER(rp->busy_);
+	s.rp = rp;
+	s.b = b;
+	s.ls = b + rp->line_start_;
+	s.max_line = rp->cfg_.max_line;
+	s.max_lines = rp->cfg_.max_lines;
+	s.nl = rp->nlines_;
+	s.enh = rp->enh_len_;
+	s.lf = rp->lflags_;
+	s.cs = rp->cs_;
+	s.ended = REPLY_END_NONE;
+	pe = b + (len < rp->cfg_.max_reply ? len : rp->cfg_.max_reply);
+	at = (size_t)(reply_scan_run(&s, b + rp->pos_, pe) - b);
+	rp->nlines_ = s.nl;
+	rp->line_start_ = s.ended == REPLY_END_LAST ? at : (size_t)(s.ls - b);
+	if (s.cs == reply_error) {
+		if (at - rp->line_start_ >= s.max_line)
+			st = postel__reply_fail(
+				rp, POSTEL_E_LIMIT,
+				POSTEL_V_REPLY_LINE_TOO_LONG, r);
+		else if (at > rp->line_start_ && b[at - 1] == '\r')
+			st = postel__reply_fail(rp, POSTEL_E_PROTOCOL,
+						POSTEL_V_BARE_CR, r);
+		else
+			st = postel__reply_fail(rp, POSTEL_E_PROTOCOL,
+						POSTEL_V_REPLY_SYNTAX, r);
+	} else if (s.ended == REPLY_END_LAST) {
+		rp->pos_ = at;
+		st = postel__reply_finish(rp, buf, r, consumed, stale);
+		POSTEL__LEAVE(rp->busy_);
+		return st;
+	} else if (s.ended == REPLY_END_TOO_LONG ||
+		   (s.ended == REPLY_END_NONE &&
+		    at - rp->line_start_ >= s.max_line)) {
+		st = postel__reply_fail(rp, POSTEL_E_LIMIT,
+					POSTEL_V_REPLY_LINE_TOO_LONG, r);
+	} else if (s.ended == REPLY_END_TOO_MANY) {
+		st = postel__reply_fail(rp, POSTEL_E_LIMIT,
+					POSTEL_V_REPLY_TOO_MANY_LINES, r);
+	} else if (at >= rp->cfg_.max_reply) {
+		st = postel__reply_fail(rp, POSTEL_E_LIMIT,
+					POSTEL_V_REPLY_TOO_LONG, r);
+	} else
+		st = POSTEL_NEED_MORE;
+	rp->pos_ = at;
+	rp->cs_ = s.cs;
+	rp->lflags_ = s.lf;
+	POSTEL__LEAVE(rp->busy_);
+	return st;
 }

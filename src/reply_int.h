@@ -1,7 +1,6 @@
 /*
- * Reply parser internals shared by grammar/reply.rl (the scanner and the
- * streaming driver) and src/reply.c (per-line checks, results). Never
- * installed.
+ * Reply parser internals shared by grammar/reply.rl (the scanner) and
+ * src/reply.c (the driver, per-line checks, results). Never installed.
  */
 #ifndef POSTEL_REPLY_INT_H
 #define POSTEL_REPLY_INT_H

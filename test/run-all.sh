@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit + vectors + fuzz regression (+ interop) in a
-# normal build, again under ASan+UBSan (clang) and without SIMD, the unit
-# suites under valgrind, then a short AFL++ campaign. Exits nonzero on any
-# failure.
+# normal build, again under ASan+UBSan (clang), without SIMD and from the
+# grammars alone, the unit suites under valgrind, then a short AFL++
+# campaign. Exits nonzero on any failure.
 # Environment: POSTEL_FUZZ_SECONDS (per target, default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,12 @@ step "build without SIMD (the portable paths other CPUs take), its tests"
   -Dexamples=false >/dev/null
 ninja -C build-scalar
 meson test -C build-scalar --print-errorlogs --suite unit --suite vectors --suite fuzz-regress
+
+step "build from the grammars alone (no fast path, no skip), its tests"
+[ -f build-grammar/build.ninja ] || meson setup build-grammar -Dgrammar_only=true \
+  -Dtools=false -Dbench=false -Dexamples=false >/dev/null
+ninja -C build-grammar
+meson test -C build-grammar --print-errorlogs --suite unit --suite vectors --suite fuzz-regress
 
 step "unit and vector suites under valgrind"
 CK_FORK=no POSTEL_SPLIT_NO3=1 meson test -C build --print-errorlogs --suite unit --suite vectors \

@@ -13,12 +13,17 @@ INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 def main():
     out_h, out_c, inc_dir, src_dir, gen_inc = sys.argv[1:6]
-    sources = sys.argv[sys.argv.index('--') + 1:]
+    inputs = sys.argv[sys.argv.index('--') + 1:]
+    # generated machines (<m>_machine.h) are reached through their
+    # drivers' includes; their folder is searched like the others
+    sources = [s for s in inputs if not s.endswith('.h')]
+    gen_dirs = sorted({os.path.dirname(os.path.abspath(s))
+                       for s in inputs if s.endswith('.h')})
     seen = set()
 
     def find(name, here):
         for d in (here, inc_dir, os.path.join(inc_dir, 'postel'), src_dir,
-                  gen_inc, os.path.join(gen_inc, 'postel')):
+                  gen_inc, os.path.join(gen_inc, 'postel'), *gen_dirs):
             p = os.path.join(d, name)
             if os.path.isfile(p):
                 return os.path.realpath(p)
