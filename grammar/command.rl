@@ -272,8 +272,9 @@ label_f = let_dig_u ( "-"* ( alnum @skip_label | u8 ) )*;
 domain_f = label_f ( "." label_f )*;
 atom_f = atext ( atext_ascii @skip_atom | u8 )*;
 dot_string_f = atom_f ( "." atom_f )*;
-xtext_f = ( xchar @skip_xchar | hexchar )*;
-xtext1_f = ( xchar | hexchar ) xtext_f;
+# (ENVID and ORCPT only: printable once decoded)
+xtext_f = ( xchar @skip_xchar | hexchar_print )*;
+xtext1_f = ( xchar | hexchar_print ) xtext_f;
 
 # The address literal is scanned by its own machine, called from every
 # place a domain may be one (one copy of the IPv6 forms).
@@ -1165,16 +1166,22 @@ static ALWAYS_INLINE int is_hex_upper(unsigned char c)
 	return (unsigned)(c - '0') < 10 || (unsigned)(c - 'A') < 6;
 }
 
-/* End of xtext (RFC 3461 §4: xchar / "+" 2HEXCHAR) from p. */
+/* End of xtext (RFC 3461 §4: xchar / "+" 2HEXCHAR) from p; with dsn
+ * (ENVID, ORCPT) only hexchars that decode to HT, SP or %x21-7E (RFC
+ * 3461 §4.2, §4.4): the scanner refuses the others. */
 static ALWAYS_INLINE const unsigned char *
 fast_xtext(const unsigned char *base, const unsigned char *p,
-	   const unsigned char *pe)
+	   const unsigned char *pe, const int dsn)
 {
 	(void)base; /* used by the SIMD skips only */
 	for (;;) {
 		p = SKIP(p, pe, CL_XCHAR);
 		if (pe - p < 3 || *p != '+' || !is_hex_upper(p[1]) ||
 		    !is_hex_upper(p[2]))
+			return p;
+		if (dsn && (p[1] < '2' || p[1] > '7' ||
+			    (p[1] == '7' && p[2] == 'F')) &&
+		    !(p[1] == '0' && p[2] == '9'))
 			return p;
 		p += 3;
 	}
@@ -1246,7 +1253,8 @@ fast_params(postel_command *C, const unsigned char *base,
 			break;
 		case K_ENVID:
 		case K_AUTH:
-			p = fast_xtext(base, p, pe);
+			p = k == K_ENVID ? fast_xtext(base, p, pe, 1)
+					 : fast_xtext(base, p, pe, 0);
 			if (p == s)
 				return NULL; /* xtext1 */
 			if (k == K_ENVID) {
@@ -1265,7 +1273,7 @@ fast_params(postel_command *C, const unsigned char *base,
 			while (p < pe && (cls[*p] & CL_ATEXT));
 			if (p >= pe || *p != ';')
 				return NULL;
-			e = fast_xtext(base, p + 1, pe);
+			e = fast_xtext(base, p + 1, pe, 1);
 			fast_span(&C->orcpt_type, s, p);
 			fast_span(&C->orcpt_addr, p + 1, e);
 			p = e;
