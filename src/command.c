@@ -81,21 +81,17 @@ postel_command_error postel__cmd_error_of(postel_violation v,
 	case POSTEL_V_BARE_LF:
 	case POSTEL_V_CONTROL_CHAR: return POSTEL_CMD_E_SYNTAX;
 	case POSTEL_V_EIGHT_BIT: return POSTEL_CMD_E_UTF8;
+	/* a path that does not match its ABNF (malformed UTF-8, stray
+	 * spaces, missing brackets, bad characters: RFC 5321 §4.1.2 "MUST
+	 * reject that command with a 501 response") is an argument error
+	 * like any other (the default below); 553 is only for a mailbox
+	 * that parses but is not allowed */
 	case POSTEL_V_INVALID_UTF8:
-		return takes_path(verb) ? POSTEL_CMD_E_MAILBOX
+		return takes_path(verb) ? POSTEL_CMD_E_ARGUMENT
 					: POSTEL_CMD_E_SYNTAX;
 	case POSTEL_V_LINE_TOO_LONG:
 	case POSTEL_V_AUTH_LINE_TOO_LONG: return POSTEL_CMD_E_LINE_TOO_LONG;
 	case POSTEL_V_UNKNOWN_VERB: return POSTEL_CMD_E_UNKNOWN;
-	case POSTEL_V_SPACE_AFTER_COLON:
-	case POSTEL_V_NO_ANGLE_BRACKETS:
-	case POSTEL_V_LOCAL_PART_DOTS:
-	case POSTEL_V_BAD_PATH:
-	case POSTEL_V_BAD_LOCAL_PART: return POSTEL_CMD_E_MAILBOX;
-	case POSTEL_V_BAD_DOMAIN:
-	case POSTEL_V_BAD_ADDRESS_LITERAL:
-		return takes_path(verb) ? POSTEL_CMD_E_MAILBOX
-					: POSTEL_CMD_E_ARGUMENT;
 	case POSTEL_V_LOCAL_PART_TOO_LONG:
 	case POSTEL_V_DOMAIN_TOO_LONG:
 	case POSTEL_V_PATH_TOO_LONG:
@@ -178,7 +174,10 @@ void postel_command_error_reply(postel_command_error err, postel_verb verb,
 	switch (err) {
 	case POSTEL_CMD_OK: break;
 	case POSTEL_CMD_E_UNKNOWN:
-		c = 500, e = "5.5.1", t = "Command unrecognized";
+		/* RFC 3463 §3.6 X.5.2: "could not be interpreted, either
+		 * because the syntax was wrong or the command is
+		 * unrecognized" */
+		c = 500, e = "5.5.2", t = "Command unrecognized";
 		break;
 	case POSTEL_CMD_E_SYNTAX:
 		c = 500, e = "5.5.2", t = "Syntax error";
@@ -188,8 +187,9 @@ void postel_command_error_reply(postel_command_error err, postel_verb verb,
 		t = "Syntax error in parameters or arguments";
 		break;
 	case POSTEL_CMD_E_MAILBOX:
+		/* RFC 5321 §4.2.3 553 */
 		c = 553, e = rcpt ? "5.1.3" : "5.1.7";
-		t = "Mailbox syntax incorrect";
+		t = "Requested action not taken: mailbox name not allowed";
 		break;
 	case POSTEL_CMD_E_PATH_TOO_LONG:
 		c = 501, e = rcpt ? "5.1.3" : "5.1.7", t = "Path too long";
@@ -204,6 +204,8 @@ void postel_command_error_reply(postel_command_error err, postel_verb verb,
 		t = "Message size exceeds fixed maximum message size";
 		break;
 	case POSTEL_CMD_E_LINE_TOO_LONG:
+		/* RFC 5321 §4.5.3.1.9 "500 Line too long"; X.5.6 is RFC
+		 * 4954 §4's, for authentication exchange lines only */
 		c = 500;
 		if (verb == POSTEL_VERB_AUTH)
 			e = "5.5.6", t = "Authentication Exchange line is too long";
