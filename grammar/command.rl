@@ -980,19 +980,26 @@ static void accepted_checks(postel_command_parser *P, postel_command *C,
 			    const unsigned char *base, size_t line)
 {
 	const postel_command_config *cfg = &P->config;
+	int utf8 = 0;
 	/* spans are final here; absent ones have length 0 */
+	if (C->flags & POSTEL_CMD_8BIT) {
+		if (!(cfg->options & POSTEL_CMD_OPT_SMTPUTF8))
+			V(EIGHT_BIT);
+		else if (!postel__utf8_valid(base, line))
+			V(INVALID_UTF8);
+		else
+			utf8 = 1;
+	}
+	/* a label can only be too long in a domain of more than 63 octets */
+	if (C->domain.n > 63 || C->route.n ||
+	    (C->flags & (POSTEL_CMD_8BIT | POSTEL_CMD_LITERAL_GENERAL)))
+		postel__cmd_address_checks(P, C, utf8);
 	if (C->local_part.n > cfg->max_local_part)
 		V(LOCAL_PART_TOO_LONG);
 	if (C->domain.n > cfg->max_domain)
 		V(DOMAIN_TOO_LONG);
 	if (C->path.n > cfg->max_path)
 		V(PATH_TOO_LONG);
-	if (C->flags & POSTEL_CMD_8BIT) {
-		if (!(cfg->options & POSTEL_CMD_OPT_SMTPUTF8))
-			V(EIGHT_BIT);
-		else if (!postel__utf8_valid(base, line))
-			V(INVALID_UTF8);
-	}
 	if (C->n_ext)
 		postel__cmd_collect_params(P, C, base, line);
 }
@@ -1300,7 +1307,8 @@ static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 		dom = base + 5;
 		p = fast_domain(base, dom, pe);
 		if (!p || pe - p < 2 || p[0] != '\r' || p[1] != '\n' ||
-		    (size_t)(p - dom) > cfg->max_domain)
+		    (size_t)(p - dom) > cfg->max_domain ||
+		    (size_t)(p - dom) > 63) /* labels: accepted_checks() */
 			return 0;
 		command_clear(C);
 		C->verb = v;
@@ -1340,7 +1348,8 @@ static BIG_INLINE size_t fast_line(const postel_command_parser *P,
 		}
 		if (!p || p >= pe || *p != '>' ||
 		    (size_t)(at - lp) > cfg->max_local_part ||
-		    (size_t)(p - at - 1) > cfg->max_domain)
+		    (size_t)(p - at - 1) > cfg->max_domain ||
+		    (size_t)(p - at - 1) > 63) /* labels: accepted_checks() */
 			return 0;
 		p++;
 	}

@@ -57,6 +57,7 @@ static void log_command(tlog *l, postel_status st, const postel_command *c)
 		{POSTEL_CMD_BDAT_LAST, "last"},
 		{POSTEL_CMD_AUTH_EMPTY, "auth-empty"},
 		{POSTEL_CMD_AUTH_PARAM_NULL, "auth-null"},
+		{POSTEL_CMD_IDNA_UNCHECKED, "idna-unchecked"},
 	};
 	static const char *const body[] = {"?", "7BIT", "8BITMIME",
 					   "BINARYMIME"};
@@ -344,7 +345,8 @@ START_TEST(vectors_cover_everything)
 		" holduntil=", " mtrk=", " notify=", " orcpt=", " rrvs=",
 		" ext=", " +null-path", " +postmaster", " +route", " +literal",
 		" +ipv6", " +general", " +quoted", " +8bit", " +smtputf8-arg",
-		" +last", " +auth-empty", " +auth-null", " etrn-option=",
+		" +last", " +auth-empty", " +auth-null", " +idna-unchecked",
+		" etrn-option=",
 		" n-ext=", "ok SASL", "+cancel",
 	};
 	for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)

@@ -131,7 +131,17 @@ enum postel_command_flag {
 	POSTEL_CMD_BDAT_LAST = 1u << 9,     /**< BDAT ... LAST */
 	POSTEL_CMD_AUTH_EMPTY = 1u << 10,   /**< AUTH mech = : empty
 					     *   initial response */
-	POSTEL_CMD_AUTH_PARAM_NULL = 1u << 11 /**< MAIL ... AUTH=<> */
+	POSTEL_CMD_AUTH_PARAM_NULL = 1u << 11, /**< MAIL ... AUTH=<> */
+	/** The domain (or source route) has U-labels (octets >= 0x80,
+	 * RFC 6531 §3.3) whose IDNA2008 validity (RFC 5890, RFC 5891 §5.4:
+	 * the RFC 5892 tables, CONTEXTJ/CONTEXTO rules, Bidi, the A-label
+	 * length) was NOT checked: the parser has no Unicode tables. It
+	 * refuses only code points that are never valid in a U-label
+	 * (controls, spaces, format characters, private use,
+	 * noncharacters: bad-u-label). A caller that must not accept an
+	 * invalid U-label checks the domain itself (e.g. with libidn2, as
+	 * `postel sink --strict` does when built with it). */
+	POSTEL_CMD_IDNA_UNCHECKED = 1u << 12
 };
 
 /**

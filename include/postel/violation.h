@@ -81,7 +81,11 @@ extern "C" {
 	X(BAD_AUTH_MECHANISM, 143, "bad-auth-mechanism", "RFC 4422 §3.1", 1) \
 	X(BAD_INITIAL_RESPONSE, 144, "bad-initial-response", "RFC 4954 §4", 1) \
 	X(BAD_ETRN_NODE,    145, "bad-etrn-node",      "RFC 1985 §5", 1) \
-	X(SASL_BAD_BASE64,  146, "sasl-bad-base64",    "RFC 4954 §4", 1)
+	X(SASL_BAD_BASE64,  146, "sasl-bad-base64",    "RFC 4954 §4", 1) \
+	X(LABEL_TOO_LONG,   147, "label-too-long",     "RFC 1035 §2.3.4", 1) \
+	X(LITERAL_TAG_UNREGISTERED, 148, "literal-tag-unregistered", "RFC 5321 §4.1.3", 1) \
+	X(BAD_U_LABEL,      149, "bad-u-label",        "RFC 6531 §3.3", 1) \
+	X(LOCAL_PART_CONTROL, 150, "local-part-control", "RFC 6530 §10.1", 1)
 
 /* DATA / BDAT content, 200-299 (src/data.c) */
 #define POSTEL_VIOLATIONS_DATA(X) \
