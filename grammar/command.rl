@@ -153,11 +153,14 @@ static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
 
 #define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 
-/* Runs longer than 16 octets (rare: out of line). Atoms (CL_ATEXT) are
- * tested as digits here: a skip may stop early, and this test is the
- * cheapest (the scanner goes on from the octet where it stopped). */
-static const unsigned char *skip_long(const unsigned char *p,
-				      const unsigned char *pe, unsigned m)
+/* Runs longer than 16 octets (ORCPT addresses, long atoms). In line: as
+ * a call (GCC's choice once the fast paths grew) it costs the RCPT lines
+ * of `bench command` 18 Ir each, and the object is smaller this way.
+ * Atoms (CL_ATEXT) are tested as digits here: a skip may stop early, and
+ * this test is the cheapest (the scanner goes on from the octet where it
+ * stopped). */
+static ALWAYS_INLINE const unsigned char *
+skip_long(const unsigned char *p, const unsigned char *pe, unsigned m)
 {
 	while (pe - p >= 16) {
 		unsigned in = m == CL_ALNUM ? class16(LOAD16(p), CL_ALNUM)
@@ -1178,7 +1181,7 @@ static ALWAYS_INLINE int is_hex_upper(unsigned char c)
  * 3461 §4.2, §4.4): the scanner refuses the others. */
 static ALWAYS_INLINE const unsigned char *
 fast_xtext(const unsigned char *base, const unsigned char *p,
-	   const unsigned char *pe, const int dsn)
+	   const unsigned char *pe, int dsn)
 {
 	(void)base; /* used by the SIMD skips only */
 	for (;;) {
@@ -1260,8 +1263,7 @@ fast_params(postel_command *C, const unsigned char *base,
 			break;
 		case K_ENVID:
 		case K_AUTH:
-			p = k == K_ENVID ? fast_xtext(base, p, pe, 1)
-					 : fast_xtext(base, p, pe, 0);
+			p = fast_xtext(base, p, pe, k == K_ENVID);
 			if (p == s)
 				return NULL; /* xtext1 */
 			if (k == K_ENVID) {
