@@ -105,6 +105,10 @@ esmtp_param = esmtp_keyword ( "=" esmtp_value )?;
 xchar = 33..42 | 44..60 | 62..126;
 hexchar = "+" [0-9A-F]{2};
 xtext = ( xchar | hexchar )*;
+# ENVID and ORCPT decode to "printable (graphic and white space)
+# characters from the US-ASCII repertoire" (RFC 3461 §4.2, §4.4): a
+# hexchar of HT, SP or %x21-7E
+hexchar_print = "+" ( "09" | [2-6] [0-9A-F] | "7" [0-9A-E] );
 
 # ---- base64 (RFC 4954 §4) ----
 base64_char = alnum | "+" | "/";

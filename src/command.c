@@ -81,21 +81,18 @@ postel_command_error postel__cmd_error_of(postel_violation v,
 	case POSTEL_V_BARE_LF:
 	case POSTEL_V_CONTROL_CHAR: return POSTEL_CMD_E_SYNTAX;
 	case POSTEL_V_EIGHT_BIT: return POSTEL_CMD_E_UTF8;
+	/* a path that does not match its ABNF (malformed UTF-8, stray
+	 * spaces, missing brackets, bad characters: RFC 5321 §4.1.2 "MUST
+	 * reject that command with a 501 response") is an argument error
+	 * like any other (the default below); 553 is only for a mailbox
+	 * that parses but is not allowed */
 	case POSTEL_V_INVALID_UTF8:
-		return takes_path(verb) ? POSTEL_CMD_E_MAILBOX
+		return takes_path(verb) ? POSTEL_CMD_E_ARGUMENT
 					: POSTEL_CMD_E_SYNTAX;
 	case POSTEL_V_LINE_TOO_LONG:
 	case POSTEL_V_AUTH_LINE_TOO_LONG: return POSTEL_CMD_E_LINE_TOO_LONG;
 	case POSTEL_V_UNKNOWN_VERB: return POSTEL_CMD_E_UNKNOWN;
-	case POSTEL_V_SPACE_AFTER_COLON:
-	case POSTEL_V_NO_ANGLE_BRACKETS:
-	case POSTEL_V_LOCAL_PART_DOTS:
-	case POSTEL_V_BAD_PATH:
-	case POSTEL_V_BAD_LOCAL_PART: return POSTEL_CMD_E_MAILBOX;
-	case POSTEL_V_BAD_DOMAIN:
-	case POSTEL_V_BAD_ADDRESS_LITERAL:
-		return takes_path(verb) ? POSTEL_CMD_E_MAILBOX
-					: POSTEL_CMD_E_ARGUMENT;
+	case POSTEL_V_LOCAL_PART_CONTROL: return POSTEL_CMD_E_MAILBOX;
 	case POSTEL_V_LOCAL_PART_TOO_LONG:
 	case POSTEL_V_DOMAIN_TOO_LONG:
 	case POSTEL_V_PATH_TOO_LONG:
@@ -186,7 +183,10 @@ void postel_command_error_reply(postel_command_error err, postel_verb verb,
 	switch (err) {
 	case POSTEL_CMD_OK: break;
 	case POSTEL_CMD_E_UNKNOWN:
-		c = 500, e = "5.5.1", t = "Command unrecognized";
+		/* RFC 3463 §3.6 X.5.2: "could not be interpreted, either
+		 * because the syntax was wrong or the command is
+		 * unrecognized" */
+		c = 500, e = "5.5.2", t = "Command unrecognized";
 		break;
 	case POSTEL_CMD_E_SYNTAX:
 		c = 500, e = "5.5.2", t = "Syntax error";
@@ -196,8 +196,9 @@ void postel_command_error_reply(postel_command_error err, postel_verb verb,
 		t = "Syntax error in parameters or arguments";
 		break;
 	case POSTEL_CMD_E_MAILBOX:
+		/* RFC 5321 §4.2.3 553 */
 		c = 553, e = rcpt ? "5.1.3" : "5.1.7";
-		t = "Mailbox syntax incorrect";
+		t = "Requested action not taken: mailbox name not allowed";
 		break;
 	case POSTEL_CMD_E_PATH_TOO_LONG:
 		c = 501, e = rcpt ? "5.1.3" : "5.1.7", t = "Path too long";
@@ -212,6 +213,8 @@ void postel_command_error_reply(postel_command_error err, postel_verb verb,
 		t = "Message size exceeds fixed maximum message size";
 		break;
 	case POSTEL_CMD_E_LINE_TOO_LONG:
+		/* RFC 5321 §4.5.3.1.9 "500 Line too long"; X.5.6 is RFC
+		 * 4954 §4's, for authentication exchange lines only */
 		c = 500;
 		if (verb == POSTEL_VERB_AUTH)
 			e = "5.5.6", t = "Authentication Exchange line is too long";
@@ -335,6 +338,152 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 		p->ms_[S_VERB] = 0;
 		p->me_[S_VERB] = (uint32_t)n;
 		p->set_ = 1u << S_VERB;
+	}
+}
+
+/* ---- what the grammar lets through in addresses but an RFC forbids ---- */
+
+/*
+ * Code points that are never PVALID in IDNA2008 (RFC 5892 §2.6: only
+ * letters, marks and digits can be; these are controls, spaces, format
+ * characters, Default_Ignorable code points, private use and
+ * noncharacters, all DISALLOWED), sorted. ZWNJ and ZWJ (U+200C, U+200D)
+ * are CONTEXTJ, so not here. C0 controls never reach a U-label (the
+ * grammar takes only octets >= 0x80 there).
+ */
+static const uint32_t never_pvalid[][2] = {
+	{0x80, 0xa0},       /* C1 controls, NO-BREAK SPACE */
+	{0xad, 0xad},       /* SOFT HYPHEN */
+	{0x34f, 0x34f},     /* COMBINING GRAPHEME JOINER */
+	{0x61c, 0x61c},     /* ARABIC LETTER MARK */
+	{0x115f, 0x1160},   /* Hangul fillers */
+	{0x1680, 0x1680},   /* OGHAM SPACE MARK */
+	{0x17b4, 0x17b5},   /* Khmer inherent vowels */
+	{0x180b, 0x180f},   /* Mongolian selectors and separator */
+	{0x2000, 0x200b},   /* spaces, ZERO WIDTH SPACE */
+	{0x200e, 0x200f},   /* LRM, RLM */
+	{0x2028, 0x202f},   /* line and paragraph separators, bidi
+			     * embeddings, NARROW NO-BREAK SPACE */
+	{0x205f, 0x206f},   /* MEDIUM MATHEMATICAL SPACE, invisible
+			     * operators, deprecated format characters */
+	{0x3000, 0x3000},   /* IDEOGRAPHIC SPACE */
+	{0x3164, 0x3164},   /* HANGUL FILLER */
+	{0xd800, 0xf8ff},   /* surrogates, private use */
+	{0xfdd0, 0xfdef},   /* noncharacters */
+	{0xfe00, 0xfe0f},   /* variation selectors */
+	{0xfeff, 0xfeff},   /* ZERO WIDTH NO-BREAK SPACE (BOM) */
+	{0xffa0, 0xffa0},   /* HALFWIDTH HANGUL FILLER */
+	{0xfff0, 0xfffb},   /* specials, interlinear annotation */
+	{0x1bca0, 0x1bca3}, /* shorthand format controls */
+	{0x1d173, 0x1d17a}, /* musical format controls */
+	{0xe0000, 0xe0fff}, /* tags, variation selectors supplement */
+	{0xf0000, 0x10ffff} /* private use planes */
+};
+
+static int is_never_pvalid(uint32_t c)
+{
+	if ((c & 0xfffe) == 0xfffe) /* noncharacters U+xFFFE, U+xFFFF */
+		return 1;
+	for (size_t i = 0; i < sizeof never_pvalid / sizeof never_pvalid[0];
+	     i++)
+		if (c <= never_pvalid[i][1])
+			return c >= never_pvalid[i][0];
+	return 0;
+}
+
+/* The code point of the well-formed UTF-8 sequence at s (*len its
+ * octets). */
+static uint32_t utf8_decode(const unsigned char *s, size_t *len)
+{
+	unsigned char c = s[0];
+	if (c < 0xe0) {
+		*len = 2;
+		return (uint32_t)(c & 0x1f) << 6 | (s[1] & 0x3f);
+	}
+	if (c < 0xf0) {
+		*len = 3;
+		return (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 |
+		       (s[2] & 0x3f);
+	}
+	*len = 4;
+	return (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+	       (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+}
+
+/*
+ * The labels of a domain, or of a source route ("@a,@b": "@" and ","
+ * end labels too): an ASCII label of more than 63 octets (RFC 5321
+ * §2.3.5, RFC 1035 §2.3.4: "labels 63 octets or less"), or, with utf8
+ * (the line is well-formed UTF-8), a U-label with a code point that is
+ * never valid (RFC 6531 §3.3: "a UTF-8 string in a DNS label that
+ * conforms with IDNA definitions [RFC5890]"). The length of a U-label is
+ * that of its A-label (RFC 5890 §2.3.2.1), which needs Punycode: it is
+ * left, with the rest of IDNA2008, to *unchecked.
+ */
+static postel_violation check_labels(const unsigned char *d, size_t n,
+				     int utf8, int *unchecked)
+{
+	size_t start = 0;
+	int u = 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = i < n ? d[i] : '.';
+		if (c == '.' || c == ',' || c == '@') {
+			if (!u && i - start > 63)
+				return POSTEL_V_LABEL_TOO_LONG;
+			start = i + 1;
+			u = 0;
+		} else if (c >= 0x80) {
+			size_t k = 1;
+			u = *unchecked = 1;
+			if (utf8 && is_never_pvalid(utf8_decode(d + i, &k)))
+				return POSTEL_V_BAD_U_LABEL;
+			i += k - 1;
+		}
+	}
+	return POSTEL_V_NONE;
+}
+
+void postel__cmd_address_checks(postel_command_parser *p, postel_command *c,
+				int utf8)
+{
+	postel_violation v = POSTEL_V_NONE;
+	int unchecked = 0, helo = !takes_path(c->verb) &&
+				  c->verb != POSTEL_VERB_ETRN;
+	if (c->flags & POSTEL_CMD_LITERAL_GENERAL)
+		/* RFC 5321 §4.1.3: "Standardized-tag MUST be specified in a
+		 * Standards-Track RFC and registered with IANA"; the only
+		 * registered tag is IPv6, which has its own form */
+		v = POSTEL_V_LITERAL_TAG_UNREGISTERED;
+	else if (!(c->flags & POSTEL_CMD_ADDRESS_LITERAL))
+		v = check_labels((const unsigned char *)c->domain.p,
+				 c->domain.n, utf8, &unchecked);
+	if (!v && c->route.n)
+		v = check_labels((const unsigned char *)c->route.p,
+				 c->route.n, utf8, &unchecked);
+	if (v && helo) {
+		/* not a Domain or address literal: what the lenient
+		 * switch HELO_SYNTAX is for (RFC 5321 §4.1.1.1) */
+		postel__vlist_add(&c->violations, POSTEL_V_BAD_HELO_ARGUMENT);
+		p->set_ &= ~(1u << S_DOMAIN);
+		c->domain = postel__span(NULL, 0);
+		c->flags &= ~(uint32_t)(POSTEL_CMD_ADDRESS_LITERAL |
+					POSTEL_CMD_LITERAL_IPV6 |
+					POSTEL_CMD_LITERAL_GENERAL);
+	} else if (v)
+		postel__vlist_add(&c->violations, v);
+	else if (unchecked)
+		c->flags |= POSTEL_CMD_IDNA_UNCHECKED;
+	/* RFC 6530 §10.1: "C0 (and presumably C1) controls ... are
+	 * prohibited"; C1 is U+0080-U+009F, C2 80 to C2 9F in UTF-8 (a
+	 * mailbox that parses but is not allowed: 553) */
+	if (utf8 && takes_path(c->verb)) {
+		const unsigned char *l = (const unsigned char *)c->local_part.p;
+		for (size_t i = 0; i + 1 < c->local_part.n; i++)
+			if (l[i] == 0xc2 && l[i + 1] < 0xa0) {
+				postel__vlist_add(&c->violations,
+						  POSTEL_V_LOCAL_PART_CONTROL);
+				break;
+			}
 	}
 }
 

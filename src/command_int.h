@@ -59,6 +59,11 @@ void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 			      const unsigned char *base, size_t line_len);
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
 				const unsigned char *base, size_t line_len);
+/* Addresses of an accepted line (utf8: the line is well-formed UTF-8
+ * under SMTPUTF8): DNS label length, address literal tags, U-label code
+ * points, C1 controls in local parts; sets POSTEL_CMD_IDNA_UNCHECKED. */
+void postel__cmd_address_checks(postel_command_parser *p, postel_command *c,
+				int utf8);
 /* K_* of an esmtp-keyword (letters, digits, "-"; RFC 5321 §4.1.2). */
 int postel__cmd_kind(const unsigned char *kw, size_t n);
 postel_command_error postel__cmd_error_of(postel_violation v,

@@ -94,7 +94,8 @@ typedef struct session {
 	uint8_t tx_utf8;    /* SMTPUTF8 parameter given */
 	uint8_t tx_bdat;    /* enum tx_bdat */
 	uint8_t early;      /* input came before the greeting was sent */
-	uint8_t discarding; /* dropping an over-long line */
+	uint8_t discarding; /* dropping an over-long line (2: of an AUTH
+			     * exchange) */
 	uint8_t talk_seen;  /* early talk / unsolicited pipelining reported */
 	uint8_t msg_told;   /* P_MSG: the failure MESSAGE event was given */
 	uint8_t pend_esmtp; /* HELO decision: EHLO/LHLO */
@@ -1247,6 +1248,16 @@ static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 	return s->lim_line;
 }
 
+/* An over-long line of the authentication exchange (RFC 4954 §4): a SASL
+ * response, or an AUTH command (p: the n octets of the line known). */
+static int auth_exchange(const srv *s, const unsigned char *p, size_t n)
+{
+	return s->ss.phase == P_SASL ||
+	       (n >= 4 && (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			    (uint32_t)p[2] << 8 | p[3]) &
+			   0xdfdfdfdfu) == 0x41555448u); /* AUTH */
+}
+
 /* Reply texts the engine uses more than once. */
 #define T_SEQ_HELO "Error: send HELO/EHLO first"
 #define T_SEQ_EHLO "Error: send EHLO first"
@@ -1677,12 +1688,6 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 		postel_command_error_reply(c->error, v, &code, &enh, &text);
 		if (c->error == POSTEL_CMD_E_UTF8 && v == POSTEL_VERB_MAIL)
 			code = 550; /* RFC 6531 §3.5: MAIL gets 550 X.6.7 */
-		if (c->error == POSTEL_CMD_E_LINE_TOO_LONG) {
-			/* RFC 5321 §4.5.3.1.10 "500 Line too long", X.5.6
-			 * (RFC 5248) */
-			code = 500;
-			enh = "5.5.6";
-		}
 		/* RFC 2034 §3 (4): no enhanced code on HELO/EHLO replies.
 		 * A BDAT line that does not parse has no trustworthy size:
 		 * what follows is read as commands (RFC 3030 §2 "lexical
@@ -1706,7 +1711,7 @@ static int command(srv *s, postel_server_event *ev, postel_command *c,
 			/* RFC 2033 §4.1: HELO and EHLO are not present in
 			 * LMTP (500 recommended); LHLO is not an SMTP
 			 * command (RFC 5321 §4.2.4: 500) */
-			return refuse(s, ev, 500, "5.5.1",
+			return refuse(s, ev, 500, lmtp ? "5.5.1" : "5.5.2",
 				      lmtp ? "Error: use LHLO"
 					   : "Error: command not recognized",
 				      POSTEL_V_UNKNOWN_VERB);
@@ -1863,7 +1868,7 @@ SRV_OUTLINE int no_line(srv *s)
 	size_t n = s->iend - s->ipos;
 	/* the line is at least n + 1 octets long */
 	if (n + 1 > line_limit(s, p, n)) {
-		ss->discarding = 1;
+		ss->discarding = (uint8_t)(1 + auth_exchange(s, p, n));
 		ss->scan = 0;
 		s->ipos = s->iend;
 	} else {
@@ -1872,24 +1877,29 @@ SRV_OUTLINE int no_line(srv *s)
 	return need_input(s);
 }
 
-/* An over-long line (its octets are gone): RFC 5321 §4.5.3.1.10 "500 Line
- * too long" (X.5.6, RFC 5248); RFC 4954 §4 for SASL lines. */
-SRV_COLD int line_too_long(srv *s, postel_server_event *ev)
+/* An over-long line (its octets are gone): the parser's reply for it,
+ * RFC 5321 §4.5.3.1.9 "500 Line too long" (5.5.2), RFC 4954 §4 500 5.5.6
+ * in an authentication exchange, so that the answer is the same whether
+ * the engine or the parser finds the line too long. */
+SRV_COLD int line_too_long(srv *s, postel_server_event *ev, int auth)
 {
 	session *ss = &s->ss;
+	unsigned code;
+	const char *enh, *text;
 	ev_clear(ev, POSTEL_SERVER_EV_VIOLATION);
-	postel__vlist_add(&ev->violations, ss->phase == P_SASL
-						   ? POSTEL_V_AUTH_LINE_TOO_LONG
-						   : POSTEL_V_LINE_TOO_LONG);
+	postel__vlist_add(&ev->violations, auth ? POSTEL_V_AUTH_LINE_TOO_LONG
+						: POSTEL_V_LINE_TOO_LONG);
+	postel_command_error_reply(POSTEL_CMD_E_LINE_TOO_LONG,
+				   auth ? POSTEL_VERB_AUTH
+					: POSTEL_VERB_UNKNOWN,
+				   &code, &enh, &text);
 	if (ss->phase == P_SASL) {
 		ss->phase = P_CMD;
 		ev->type = POSTEL_SERVER_EV_AUTH_ABORT;
-		reply(s, 500, "5.5.6",
-		      "Error: authentication exchange line is too long",
-		      R_FLUSH);
+		reply(s, code, enh, text, R_FLUSH);
 		return 1;
 	}
-	REPLY(s, 500, "5.5.6", "Error: line too long", 0);
+	reply(s, code, enh, text, 0);
 	return 1;
 }
 
@@ -1908,8 +1918,10 @@ static int do_line(srv *s, postel_server_event *ev)
 				return 1;
 		}
 		if (ss->discarding) {
+			int auth = ss->discarding == 2;
 			len = discard_line(s);
-			return len == 0 ? need_input(s) : line_too_long(s, ev);
+			return len == 0 ? need_input(s)
+					: line_too_long(s, ev, auth);
 		}
 	}
 	/* the next complete line: [ipos, lf] */
@@ -1925,7 +1937,7 @@ static int do_line(srv *s, postel_server_event *ev)
 	    (uint32_t)len > line_limit(s, p, (size_t)len))
 		/* the same answer as for a line dropped while it arrived, so
 		 * the result does not depend on how the bytes came in */
-		return line_too_long(s, ev);
+		return line_too_long(s, ev, auth_exchange(s, p, (size_t)len));
 	ev_clear_rest(ev, POSTEL_SERVER_EV_VIOLATION); /* cmd: below */
 	const char *line = (const char *)p;
 	if (le && line[le - 1] == '\r')
@@ -2345,9 +2357,10 @@ typedef struct defaults {
 	X(HELP, 214, "2.0.0",                                                  \
 	  "See RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)", 502,        \
 	  "5.5.1", "Error: HELP not available")                                \
-	/* RFC 5321 §4.2.4: 500 for an unrecognized command */                \
-	X(UNKNOWN, 500, "5.5.1", "Error: command not recognized", 500,         \
-	  "5.5.1", "Error: command not recognized")
+	/* RFC 5321 §4.2.4: 500 for an unrecognized command; RFC 3463 §3.6   \
+	 * X.5.2 "... or the command is unrecognized" */                     \
+	X(UNKNOWN, 500, "5.5.2", "Error: command not recognized", 500,         \
+	  "5.5.2", "Error: command not recognized")
 
 #define D_ENTRY(ev, oc, oe, ot, nc, ne, nt)                                    \
 	[POSTEL_SERVER_EV_##ev] = D(oc, oe, ot, nc, ne, nt),

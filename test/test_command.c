@@ -57,6 +57,7 @@ static void log_command(tlog *l, postel_status st, const postel_command *c)
 		{POSTEL_CMD_BDAT_LAST, "last"},
 		{POSTEL_CMD_AUTH_EMPTY, "auth-empty"},
 		{POSTEL_CMD_AUTH_PARAM_NULL, "auth-null"},
+		{POSTEL_CMD_IDNA_UNCHECKED, "idna-unchecked"},
 	};
 	static const char *const body[] = {"?", "7BIT", "8BITMIME",
 					   "BINARYMIME"};
@@ -345,7 +346,8 @@ START_TEST(vectors_cover_everything)
 		" holduntil=", " mtrk=", " notify=", " orcpt=", " rrvs=",
 		" ext=", " +null-path", " +postmaster", " +route", " +literal",
 		" +ipv6", " +general", " +quoted", " +8bit", " +smtputf8-arg",
-		" +last", " +auth-empty", " +auth-null", " etrn-option=",
+		" +last", " +auth-empty", " +auth-null", " +idna-unchecked",
+		" etrn-option=",
 		" n-ext=", "ok SASL", "+cancel",
 	};
 	for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
@@ -996,7 +998,7 @@ START_TEST(error_replies)
 		const char *enh;
 	} t[] = {
 		{POSTEL_CMD_OK, POSTEL_VERB_NOOP, 250, "2.0.0"},
-		{POSTEL_CMD_E_UNKNOWN, POSTEL_VERB_UNKNOWN, 500, "5.5.1"},
+		{POSTEL_CMD_E_UNKNOWN, POSTEL_VERB_UNKNOWN, 500, "5.5.2"},
 		{POSTEL_CMD_E_SYNTAX, POSTEL_VERB_MAIL, 500, "5.5.2"},
 		{POSTEL_CMD_E_ARGUMENT, POSTEL_VERB_HELO, 501, "5.5.4"},
 		{POSTEL_CMD_E_MAILBOX, POSTEL_VERB_MAIL, 553, "5.1.7"},

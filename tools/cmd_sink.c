@@ -335,6 +335,40 @@ static int mech_is(postel_span m, const char *name)
 	return i == m.n && name[i] == '\0';
 }
 
+
+#if defined(POSTEL_HAVE_IDN2)
+int tool_idna_valid(postel_span d); /* tools/idna.c */
+#endif
+
+/*
+ * A domain with U-labels the parser could only partly check
+ * (POSTEL_CMD_IDNA_UNCHECKED). Strict: checked in full with libidn2 and
+ * refused like the code points the parser refuses itself (501 5.5.4,
+ * RFC 6531 §3.3 -> RFC 5890); without libidn2 it is logged as unchecked.
+ * Returns 1 when the command was refused.
+ */
+static int idna_refused(sink *k, session *s, const postel_server_event *ev)
+{
+	if (k->cfg.lenient != POSTEL_STRICT)
+		return 0;
+#if defined(POSTEL_HAVE_IDN2)
+	if (tool_idna_valid(ev->cmd->domain))
+		return 0;
+	slog(k, s, "domain is not valid IDNA2008");
+	if (ev->type == POSTEL_SERVER_EV_HELO)
+		postel_server_reject(&s->srv, 501, NULL,
+				     "Domain is not valid IDNA2008");
+	else
+		postel_server_reject(&s->srv, 501, "5.5.4",
+				     "Domain is not valid IDNA2008");
+	return 1;
+#else
+	(void)ev;
+	slog(k, s, "U-labels not checked (built without libidn2)");
+	return 0;
+#endif
+}
+
 /* One AUTH step (RFC 4954 §4). The mechanism is remembered by the step
  * number: PLAIN uses steps 0-1, LOGIN 0-2. */
 static void on_auth(sink *k, session *s, const postel_server_event *ev)
@@ -468,6 +502,9 @@ static void on_event(sink *k, session *s, const postel_server_event *ev)
 		slog(k, s, "%s", esc(ev->line, b1, sizeof b1));
 	log_violations(k, s, ev);
 	if (!ev->decide)
+		return;
+	if (ev->cmd && (ev->cmd->flags & POSTEL_CMD_IDNA_UNCHECKED) &&
+	    idna_refused(k, s, ev))
 		return;
 	switch (ev->type) {
 	case POSTEL_SERVER_EV_MAIL:

@@ -91,29 +91,35 @@ typedef enum postel_verb {
 POSTEL_EXTERN const char *postel_verb_name(postel_verb v);
 
 /**
- * Which reply an INVALID line calls for (RFC 5321 §4.2, §4.5.3.1.10;
+ * Which reply an INVALID line calls for (RFC 5321 §4.2, §4.5.3.1.9;
  * RFC 3463 enhanced codes). postel_command_error_reply() gives the code,
- * enhanced code and a text.
+ * enhanced code and a text; docs/replies.md has the whole table and the
+ * RFC sentence behind each row.
  */
 typedef enum postel_command_error {
 	POSTEL_CMD_OK = 0,           /**< valid (status POSTEL_OK) */
-	POSTEL_CMD_E_UNKNOWN = 1,    /**< 500 5.5.1 command unrecognized */
+	POSTEL_CMD_E_UNKNOWN = 1,    /**< 500 5.5.2 command unrecognized */
 	POSTEL_CMD_E_SYNTAX = 2,     /**< 500 5.5.2 garbled line (NUL, bare
 				      *   CR, bare LF, control or 8-bit
 				      *   octets) */
-	POSTEL_CMD_E_ARGUMENT = 3,   /**< 501 5.5.4 syntax error in
-				      *   arguments or parameter values */
+	POSTEL_CMD_E_ARGUMENT = 3,   /**< 501 5.5.4 (AUTH: 5.5.2) the
+				      *   arguments do not match the
+				      *   command's ABNF: paths that do
+				      *   not parse (RFC 5321 §4.1.2),
+				      *   parameter values */
 	POSTEL_CMD_E_MAILBOX = 4,    /**< 553 5.1.7 (MAIL) / 5.1.3 (RCPT)
-				      *   mailbox syntax incorrect */
+				      *   a mailbox that parses but is
+				      *   not allowed (C1 controls in an
+				      *   SMTPUTF8 local part) */
 	POSTEL_CMD_E_PATH_TOO_LONG = 5, /**< 501 5.1.7 / 5.1.3 path, local
 					 *   part or domain too long
-					 *   (§4.5.3.1.10 "Path too long") */
+					 *   (§4.5.3.1.9 "Path too long") */
 	POSTEL_CMD_E_PARAM_UNKNOWN = 6, /**< 555 5.5.4 MAIL/RCPT parameter
 					 *   not recognized (§4.1.1.11) */
 	POSTEL_CMD_E_TOO_BIG = 7,    /**< 552 5.3.4 SIZE / BDAT size beyond
 				      *   2^64-1 (RFC 1870 §6.1) */
 	POSTEL_CMD_E_LINE_TOO_LONG = 8, /**< 500 5.5.2 line too long
-					 *   (§4.5.3.1.10); 500 5.5.6 for
+					 *   (§4.5.3.1.9); 500 5.5.6 for
 					 *   AUTH and SASL lines (RFC 4954
 					 *   §4) */
 	POSTEL_CMD_E_UTF8 = 9        /**< 553 5.6.7 non-ASCII address
@@ -149,7 +155,17 @@ enum postel_command_flag {
 	POSTEL_CMD_BDAT_LAST = 1u << 9,     /**< BDAT ... LAST */
 	POSTEL_CMD_AUTH_EMPTY = 1u << 10,   /**< AUTH mech = : empty
 					     *   initial response */
-	POSTEL_CMD_AUTH_PARAM_NULL = 1u << 11 /**< MAIL ... AUTH=<> */
+	POSTEL_CMD_AUTH_PARAM_NULL = 1u << 11, /**< MAIL ... AUTH=<> */
+	/** The domain (or source route) has U-labels (octets >= 0x80,
+	 * RFC 6531 §3.3) whose IDNA2008 validity (RFC 5890, RFC 5891 §5.4:
+	 * the RFC 5892 tables, CONTEXTJ/CONTEXTO rules, Bidi, the A-label
+	 * length) was NOT checked: the parser has no Unicode tables. It
+	 * refuses only code points that are never valid in a U-label
+	 * (controls, spaces, format characters, private use,
+	 * noncharacters: bad-u-label). A caller that must not accept an
+	 * invalid U-label checks the domain itself (e.g. with libidn2, as
+	 * `postel sink --strict` does when built with it). */
+	POSTEL_CMD_IDNA_UNCHECKED = 1u << 12
 };
 
 /**
@@ -445,7 +461,9 @@ POSTEL_EXTERN postel_status postel_command_parse_sasl(postel_command_parser *p,
  * `enhanced` ("5.5.2", RFC 3463) and a short English `text`. `verb` refines
  * mailbox errors (5.1.7 for MAIL, 5.1.3 for RCPT) and line length (5.5.6
  * for AUTH; pass POSTEL_VERB_AUTH for SASL lines). For POSTEL_CMD_OK it
- * gives 250 2.0.0 "OK". Any pointer may be NULL.
+ * gives 250 2.0.0 "OK". Any pointer may be NULL. The server engine takes
+ * its replies to refused lines (over-long ones too) from here, except a
+ * non-ASCII MAIL address, which RFC 6531 §3.5 answers with 550.
  */
 POSTEL_EXTERN void postel_command_error_reply(postel_command_error err,
 					      postel_verb verb,

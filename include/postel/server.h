@@ -167,7 +167,7 @@ typedef struct postel_server_config {
 	/** Longest command line in octets incl. CRLF (RFC 5321 §4.5.3.1.4).
 	 * Default 512. MAIL and RCPT lines may be longer by what their
 	 * parameters add (RFC 1869 §4.1.2; POSTEL_CMD_MAX_MAIL_LINE,
-	 * POSTEL_CMD_MAX_RCPT_LINE). Longer lines get 500 5.5.6 and are
+	 * POSTEL_CMD_MAX_RCPT_LINE). Longer lines get 500 5.5.2 and are
 	 * never buffered. Every line limit is capped by the input buffer
 	 * size. */
 	uint32_t max_line;
@@ -297,7 +297,7 @@ typedef enum postel_server_event_type {
 	 * 5321; reply 214 with your own text (lines split at '\n'). */
 	POSTEL_SERVER_EV_HELP = 15,
 	/** decide: a command line with an unknown verb (`arg` is the verb;
-	 * `violations` has unknown-verb). accept and reject: 500 5.5.1
+	 * `violations` has unknown-verb). accept and reject: 500 5.5.2
 	 * "command not recognized" (RFC 5321 §4.2.4); reply a 2xx code to
 	 * implement a private command (XCLIENT, ...). */
 	POSTEL_SERVER_EV_UNKNOWN = 16,
@@ -308,7 +308,7 @@ typedef enum postel_server_event_type {
 	/** notify: the client deviated from the RFCs and no other event
 	 * carries it: a command the engine answered itself (`cmd`, `line`:
 	 * syntax errors 500/501/553/555, bad sequence 503, parameters not
-	 * offered, line too long 500 5.5.6, ...), input before the greeting
+	 * offered, line too long 500 5.5.2, ...; docs/replies.md), input before the greeting
 	 * or unsolicited pipelining (`data`: the early bytes), bytes after
 	 * STARTTLS (`data`: the discarded bytes). `violations` says what. */
 	POSTEL_SERVER_EV_VIOLATION = 18

@@ -84,7 +84,11 @@ extern "C" {
 	X(BAD_ETRN_NODE,    145, "bad-etrn-node",      "RFC 1985 §5", 1) \
 	X(SASL_BAD_BASE64,  146, "sasl-bad-base64",    "RFC 4954 §4", 1) \
 	X(TRAILING_SPACE,   147, "trailing-space",     "RFC 5321 §4.1.1", 0) \
-	X(HELO_ADDRESS_LITERAL, 148, "helo-address-literal", "RFC 5321 §4.1.1.1", 0)
+	X(HELO_ADDRESS_LITERAL, 148, "helo-address-literal", "RFC 5321 §4.1.1.1", 0) \
+	X(LABEL_TOO_LONG,   149, "label-too-long",     "RFC 1035 §2.3.4", 1) \
+	X(LITERAL_TAG_UNREGISTERED, 150, "literal-tag-unregistered", "RFC 5321 §4.1.3", 1) \
+	X(BAD_U_LABEL,      151, "bad-u-label",        "RFC 6531 §3.3", 1) \
+	X(LOCAL_PART_CONTROL, 152, "local-part-control", "RFC 6530 §10.1", 1)
 
 /* DATA / BDAT content, 200-299 (src/data.c) */
 #define POSTEL_VIOLATIONS_DATA(X) \
