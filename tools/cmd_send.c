@@ -11,21 +11,33 @@
  *
  * Output: one line per recipient ("RCPT <addr>: CODE TEXT"), then the
  * final reply ("DATA: CODE TEXT"; in LMTP one per accepted recipient,
- * "DATA <addr>: CODE TEXT"). Violations and errors go to stderr; -v
- * prints the whole transcript there.
+ * "DATA <addr>: CODE TEXT"), then each recipient's fate ("RESULT <addr>:
+ * accepted|deferred|refused|unknown"). Violations and errors go to
+ * stderr; -v prints the whole transcript there.
  *
- * Exit status (sysexits.h): 0 every recipient accepted the message;
- * 75 EX_TEMPFAIL a 4xx reply anywhere that mattered, a lost connection, a
- * timeout or a failed TLS handshake; 69 EX_UNAVAILABLE a 5xx reply,
- * some recipients refused, or a message the server said it will not take
- * (SIZE, 8BITMIME, SMTPUTF8, STARTTLS required but not offered); 76
- * EX_PROTOCOL malformed or hostile replies; 64 EX_USAGE bad arguments;
- * 66 EX_NOINPUT the message cannot be read.
+ * Exit status (sysexits.h), for the message as a whole; README.md has
+ * the table ("Exit statuses of `postel send`"), --help prints it. Each
+ * recipient ends accepted (a final 2yz), refused (a 5yz, or what the
+ * server said it will not take: SIZE, 8BITMIME, SMTPUTF8, AUTH, STARTTLS
+ * required but not offered) or deferred (a 4yz, 421 included, or no
+ * final answer: connection refused, closed or reset, a timeout, a failed
+ * TLS handshake; RFC 5321 §3.8 takes these as 451). A failed greeting,
+ * EHLO, required STARTTLS, AUTH, MAIL, DATA or final reply decides for
+ * every recipient still waiting. Then: 76 EX_PROTOCOL a malformed or
+ * hostile reply ended the session before every recipient had a final
+ * answer ("unknown"); else 75 EX_TEMPFAIL one recipient deferred, even
+ * when others were refused: the caller keeps the message for them (RFC
+ * 5321 §4.2.5); else 69 EX_UNAVAILABLE one recipient refused; else 0.
+ * Once every recipient has its final answer the server holds the message
+ * (RFC 5321 §6.1): a failed QUIT changes nothing, a retry would send it
+ * twice. 64 EX_USAGE bad arguments; 66 EX_NOINPUT the message cannot be
+ * read.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +54,50 @@ const char cmd_send_usage[] =
 	"[--auth USER:PASS] [--lmtp] [--no-pipelining] [--no-chunking] "
 	"[--tls-verify] [--tls-ca PEM] [--timeout SECONDS] [-v] [FILE|-]";
 
+/* --help: the exit statuses, row for row the table of README.md
+ * ("Exit statuses of `postel send`"; test/interop/send_exit.py checks
+ * both and has a case for every row) */
+static const char send_exits[] =
+	"Exit status, for the message as a whole (76, else 75, else 69, "
+	"else 0), and\n"
+	"\"RESULT <addr>: accepted|deferred|refused|unknown\" per recipient "
+	"on stdout:\n"
+	"   0  every recipient accepted\n"
+	"  64  bad arguments\n"
+	"  66  message cannot be read\n"
+	"  75  connection refused or connect timed out\n"
+	"  75  greeting 421\n"
+	"  69  greeting 554\n"
+	"  75  EHLO, HELO or LHLO 4yz\n"
+	"  69  EHLO, HELO or LHLO 5yz\n"
+	"  75  STARTTLS 4yz (--starttls require)\n"
+	"  69  STARTTLS 5yz (--starttls require)\n"
+	"  69  STARTTLS not offered (--starttls require)\n"
+	"   0  STARTTLS 4yz or 5yz (opportunistic), then accepted\n"
+	"  75  TLS handshake failed\n"
+	"  75  AUTH 4yz\n"
+	"  69  AUTH 5yz, or no AUTH mechanism postel send knows\n"
+	"  75  MAIL 4yz\n"
+	"  69  MAIL 5yz\n"
+	"  69  message refused before sending (SIZE, 8BITMIME, SMTPUTF8)\n"
+	"  75  RCPT: every recipient 4yz\n"
+	"  69  RCPT: every recipient 5yz\n"
+	"  69  RCPT: some 2yz, the others 5yz\n"
+	"  75  RCPT: some 2yz, some 4yz\n"
+	"  75  RCPT: some 4yz, some 5yz\n"
+	"  75  DATA 4yz\n"
+	"  69  DATA 5yz\n"
+	"  75  final reply (after the dot or BDAT LAST) 4yz\n"
+	"  69  final reply (after the dot or BDAT LAST) 5yz\n"
+	"  69  LMTP final replies: some 2yz, the others 5yz\n"
+	"  75  LMTP final replies: one or more 4yz\n"
+	"  75  421 before every final answer\n"
+	"  75  connection closed or reset before every final answer\n"
+	"  75  timeout before every final answer\n"
+	"  76  malformed reply before every final answer\n"
+	"   0  every recipient accepted, then QUIT fails (421, closed, "
+	"timeout, malformed)\n";
+
 #define EX_OK_ 0
 #define EX_USAGE_ 64
 #define EX_NOINPUT_ 66
@@ -52,6 +108,10 @@ const char cmd_send_usage[] =
 #define SEND_INBUF 16384u  /* RFC 4954 §4: 12288-octet challenges */
 #define SEND_OUTBUF 65536u /* commands, content, BDAT chunks */
 #define MAX_RCPT 1024
+
+/* A recipient's fate: waiting for its final answer (F_GIVEN: its RCPT
+ * got a 2yz), then accepted, deferred or refused. */
+enum { F_WAIT = 0, F_GIVEN, F_ACCEPTED, F_DEFERRED, F_REFUSED };
 
 typedef struct sender {
 	postel_client c;
@@ -75,9 +135,10 @@ typedef struct sender {
 	int auth_done, auth_ok, can_plain, can_login;
 	int sent; /* the transaction was started */
 	int eight_bit, utf8;
+	int tls_required;
 	/* outcome */
-	int temp, perm, proto;
-	int accepted;
+	unsigned char fate[MAX_RCPT]; /* to[] index -> F_* */
+	int proto; /* a violation ended the session */
 } sender;
 
 static char inbuf[SEND_INBUF];
@@ -134,12 +195,59 @@ static void transcript(sender *s, const char *dir, const char *p, size_t n)
 	}
 }
 
-static void outcome(sender *s, unsigned code)
+/* ---------------------------------------------------------------- fates */
+
+static int fate_of(unsigned code)
 {
-	if (code / 100 == 4)
-		s->temp = 1;
-	else if (code / 100 == 5)
-		s->perm = 1;
+	switch (code / 100) {
+	case 2: return F_ACCEPTED;
+	case 4: return F_DEFERRED;
+	case 5: return F_REFUSED;
+	default: return F_WAIT; /* a violation: reported on its own */
+	}
+}
+
+/* A final answer for recipient i (to[] index): the first one stands. */
+static void settle(sender *s, int i, int f)
+{
+	if (f != F_WAIT && (s->fate[i] == F_WAIT || s->fate[i] == F_GIVEN))
+		s->fate[i] = (unsigned char)f;
+}
+
+/* A failure that ends the session or the transaction answers every
+ * recipient still waiting: no reply after it can deliver to them. */
+static void settle_all(sender *s, int f)
+{
+	for (int i = 0; i < s->nto; i++)
+		settle(s, i, f);
+}
+
+static int waiting(const sender *s)
+{
+	int n = 0;
+	for (int i = 0; i < s->nto; i++)
+		n += s->fate[i] == F_WAIT || s->fate[i] == F_GIVEN;
+	return n;
+}
+
+/* After the session: the fates on stdout, and the exit status. */
+static int verdict(sender *s)
+{
+	static const char *const name[] = {"unknown", "unknown", "accepted",
+					   "deferred", "refused"};
+	int proto = s->proto && waiting(s), temp = 0, perm = 0;
+	for (int i = 0; i < s->nto; i++) {
+		/* no final answer: RFC 5321 §3.8, as if 451 */
+		if (!proto)
+			settle(s, i, F_DEFERRED);
+		temp |= s->fate[i] == F_DEFERRED;
+		perm |= s->fate[i] == F_REFUSED;
+		printf("RESULT <%s>: %s\n", s->to[i], name[s->fate[i]]);
+	}
+	return proto ? EX_PROTOCOL_
+	       : temp ? EX_TEMPFAIL_
+	       : perm ? EX_UNAVAILABLE_
+		      : EX_OK_;
 }
 
 /* ---------------------------------------------------------------- events */
@@ -160,7 +268,7 @@ static void answer_ready(sender *s)
 			fprintf(stderr, "postel send: the server offers no "
 					"AUTH mechanism postel send knows "
 					"(PLAIN, LOGIN)\n");
-			s->perm = 1;
+			settle_all(s, F_REFUSED);
 			postel_client_quit(&s->c);
 			return;
 		}
@@ -168,7 +276,7 @@ static void answer_ready(sender *s)
 			return;
 		fprintf(stderr, "postel send: AUTH refused: %s\n",
 			postel_client_refusal_name(postel_client_refused(&s->c)));
-		s->perm = 1;
+		settle_all(s, F_REFUSED);
 		postel_client_quit(&s->c);
 		return;
 	}
@@ -196,7 +304,7 @@ static void answer_ready(sender *s)
 			"will not take it\n",
 			postel_client_refusal_name(r),
 			postel_client_refusal_rfc(r));
-		s->perm = 1;
+		settle_all(s, F_REFUSED);
 	}
 	postel_client_quit(&s->c);
 }
@@ -218,7 +326,7 @@ static void answer_rcpt(sender *s)
 		printf("RCPT <%s>: not sent: %s (%s)\n", a,
 		       postel_client_refusal_name(r),
 		       postel_client_refusal_rfc(r));
-		s->perm = 1;
+		settle(s, s->next_to - 1, F_REFUSED);
 	}
 	postel_client_data(&s->c);
 }
@@ -236,8 +344,9 @@ static void answer_content(sender *s)
 		fprintf(stderr, "postel send: message aborted: %s (%s)\n",
 			postel_client_refusal_name(r),
 			postel_client_refusal_rfc(r));
+		/* TRANSACTION_FAILED: the BDAT reply said why */
 		if (r != POSTEL_CLIENT_REFUSE_TRANSACTION_FAILED)
-			s->perm = 1;
+			settle_all(s, F_REFUSED);
 	}
 }
 
@@ -260,11 +369,19 @@ static void on_reply(sender *s, const postel_client_event *ev)
 {
 	const postel_reply *r = ev->reply;
 	unsigned cls = r->code / 100;
+	int failed = cls == 4 || cls == 5;
+	/* the recipient a RCPT or LMTP final reply is for (to[] index) */
+	int who = ev->rcpt < (uint32_t)s->given ? s->rcpt_index[ev->rcpt]
+						 : -1;
 	if (s->verbose)
 		for (size_t i = 0; i < r->num_lines; i++)
 			fprintf(stderr, "S: %u%c%.*s\n", r->code,
 				i + 1 < r->line_count ? '-' : ' ',
 				(int)r->lines[i].n, r->lines[i].p);
+	/* 421, whatever the command: the server closes the session (RFC
+	 * 5321 §3.8); whoever waits is deferred */
+	if (r->code == 421)
+		settle_all(s, F_DEFERRED);
 	switch (ev->cmd) {
 	case POSTEL_CLIENT_CMD_GREETING:
 	case POSTEL_CLIENT_CMD_HELO:
@@ -272,8 +389,8 @@ static void on_reply(sender *s, const postel_client_event *ev)
 	case POSTEL_CLIENT_CMD_MAIL:
 	case POSTEL_CLIENT_CMD_DATA:
 	case POSTEL_CLIENT_CMD_BDAT:
-		if (cls != 2 && cls != 3) {
-			outcome(s, r->code);
+		if (failed) {
+			settle_all(s, fate_of(r->code));
 			print_reply(stderr, postel_client_cmd_name(ev->cmd),
 				    NULL, r);
 		}
@@ -282,41 +399,45 @@ static void on_reply(sender *s, const postel_client_event *ev)
 		if (ev->ehlo) {
 			s->can_plain = postel_ehlo_has_mech(ev->ehlo, "PLAIN");
 			s->can_login = postel_ehlo_has_mech(ev->ehlo, "LOGIN");
-		} else if (r->code != 500 && r->code != 502) {
-			outcome(s, r->code); /* no HELO fallback */
+		} else if (failed && r->code != 500 && r->code != 502) {
+			/* no HELO fallback (RFC 5321 §3.2) */
+			settle_all(s, fate_of(r->code));
 			print_reply(stderr, "EHLO", NULL, r);
 		}
 		break;
 	case POSTEL_CLIENT_CMD_AUTH:
 		if (cls == 2)
 			s->auth_ok = 1;
-		else {
-			outcome(s, r->code);
+		else if (failed) {
+			settle_all(s, fate_of(r->code));
 			print_reply(stderr, "AUTH", NULL, r);
 		}
 		break;
 	case POSTEL_CLIENT_CMD_RCPT:
-		print_reply(stdout, "RCPT", ev->rcpt < (uint32_t)s->given
-					     ? s->to[s->rcpt_index[ev->rcpt]]
-					     : "?",
-			    r);
-		outcome(s, r->code);
+		print_reply(stdout, "RCPT", who >= 0 ? s->to[who] : "?", r);
+		if (who >= 0 && cls == 2 && s->fate[who] == F_WAIT)
+			s->fate[who] = F_GIVEN; /* its final answer comes later */
+		else if (who >= 0 && failed)
+			settle(s, who, fate_of(r->code));
 		break;
 	case POSTEL_CLIENT_CMD_DOT:
 	case POSTEL_CLIENT_CMD_BDAT_LAST:
-		/* LMTP: one final reply per accepted recipient */
-		print_reply(stdout, "DATA",
-			    s->lmtp && ev->rcpt < (uint32_t)s->given
-				    ? s->to[s->rcpt_index[ev->rcpt]]
-				    : NULL,
+		/* LMTP: one final reply per accepted recipient (RFC 2033
+		 * §4.2); SMTP: one for all of them */
+		print_reply(stdout, "DATA", s->lmtp && who >= 0 ? s->to[who]
+								: NULL,
 			    r);
-		outcome(s, r->code);
-		if (cls == 2)
-			s->accepted++;
+		for (int i = 0; i < s->nto; i++)
+			if (s->fate[i] == F_GIVEN && (!s->lmtp || i == who))
+				settle(s, i, fate_of(r->code));
 		break;
 	case POSTEL_CLIENT_CMD_STARTTLS:
 		if (cls != 2)
 			print_reply(stderr, "STARTTLS", NULL, r);
+		/* RFC 3207 §4, §6: after a 454 TLS may work on a later try,
+		 * a 5yz says it will not; opportunistic goes on in clear */
+		if (failed && s->tls_required)
+			settle_all(s, fate_of(r->code));
 		break;
 	default:
 		break;
@@ -350,12 +471,20 @@ static void on_event(sender *s, const postel_client_event *ev)
 			s->proto = 1;
 		break;
 	case POSTEL_CLIENT_REFUSED:
-		fprintf(stderr, "postel send: %s (%s): STARTTLS is required "
-				"and the server does not offer it or refused "
-				"it\n",
-			postel_client_refusal_name(ev->refusal),
-			postel_client_refusal_rfc(ev->refusal));
-		s->perm = 1;
+		if (ev->refusal == POSTEL_CLIENT_REFUSE_TLS_REQUIRED)
+			fprintf(stderr, "postel send: %s (%s): STARTTLS is "
+					"required and the server does not "
+					"offer it or refused it\n",
+				postel_client_refusal_name(ev->refusal),
+				postel_client_refusal_rfc(ev->refusal));
+		else
+			fprintf(stderr, "postel send: message not sent: %s "
+					"(%s)\n",
+				postel_client_refusal_name(ev->refusal),
+				postel_client_refusal_rfc(ev->refusal));
+		/* not offered: the server's stated capability (a 454 to
+		 * STARTTLS settled them deferred already) */
+		settle_all(s, F_REFUSED);
 		break;
 	default:
 		break;
@@ -475,16 +604,15 @@ static void run(sender *s)
 			if (do_write(s) != 0) {
 				fprintf(stderr, "postel send: write: %s\n",
 					strerror(errno));
-				s->temp = 1;
-				break;
+				break; /* whoever waits is deferred */
 			}
 			continue;
 		}
 		if (st & POSTEL_TLS) {
-			if (start_tls(s) != 0) {
-				s->temp = 1;
+			/* a failed handshake: TLS may work on a later try
+			 * (RFC 3207 §6), whoever waits is deferred */
+			if (start_tls(s) != 0)
 				break;
-			}
 			continue;
 		}
 		if (st & POSTEL_READ) {
@@ -688,7 +816,8 @@ int cmd_send(int argc, char **argv)
 			break;
 		case 'v': s.verbose++; break;
 		case 'h':
-			printf("usage: postel %s\n", cmd_send_usage);
+			printf("usage: postel %s\n\n%s", cmd_send_usage,
+			       send_exits);
 			return EX_OK_;
 		default: goto usage;
 		}
@@ -706,6 +835,7 @@ int cmd_send(int argc, char **argv)
 	s.utf8 = has_8bit(s.from);
 	for (int i = 0; i < s.nto; i++)
 		s.utf8 |= has_8bit(s.to[i]);
+	s.tls_required = cfg.starttls == POSTEL_CLIENT_TLS_REQUIRE;
 	cfg.helo = helo;
 	cfg.helo_len = strlen(helo);
 	if (postel_client_init(&s.c, &cfg, inbuf, sizeof inbuf, outbuf,
@@ -724,13 +854,18 @@ int cmd_send(int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
+	/* a peer that resets makes write() fail (EPIPE), not kill us */
+	signal(SIGPIPE, SIG_IGN);
 	s.fd = dial(&s, server, s.timeout ? s.timeout * 1000 : 30000);
 	if (s.fd == -2)
 		return EX_USAGE_;
-	if (s.fd < 0)
-		return EX_TEMPFAIL_;
-	run(&s);
-	close(s.fd);
+	/* non-blocking, so that every read and write waits at most
+	 * wait_ms() (tools/net.c and tools/tls.c poll on EAGAIN); no
+	 * connection leaves every recipient deferred */
+	if (s.fd >= 0 && net_nonblock(s.fd, 1) == 0)
+		run(&s);
+	if (s.fd >= 0)
+		close(s.fd);
 	if (s.tls)
 		ptls_free(s.tls);
 	if (s.tls_ctx)
@@ -740,18 +875,10 @@ int cmd_send(int argc, char **argv)
 	postel_status err = postel_client_last_error(&s.c);
 	if (err == POSTEL_E_PROTOCOL || err == POSTEL_E_LIMIT)
 		s.proto = 1;
-	else if (err == POSTEL_E_CLOSED && !s.perm)
-		s.temp = 1;
 	if (err != POSTEL_OK)
 		fprintf(stderr, "postel send: %s\n",
 			postel_client_last_error_text(&s.c));
-	if (s.proto)
-		return EX_PROTOCOL_;
-	if (s.temp)
-		return EX_TEMPFAIL_;
-	if (s.perm || s.accepted == 0)
-		return EX_UNAVAILABLE_;
-	return EX_OK_;
+	return verdict(&s);
 usage:
 	fprintf(stderr, "usage: postel %s\n", cmd_send_usage);
 	return EX_USAGE_;
