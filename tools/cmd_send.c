@@ -18,10 +18,11 @@
  * Exit status (sysexits.h), for the message as a whole; README.md has
  * the table ("Exit statuses of `postel send`"), --help prints it. Each
  * recipient ends accepted (a final 2yz), refused (a 5yz, or what the
- * server said it will not take: SIZE, 8BITMIME, SMTPUTF8, AUTH, STARTTLS
- * required but not offered) or deferred (a 4yz, 421 included, or no
- * final answer: connection refused, closed or reset, a timeout, a failed
- * TLS handshake; RFC 5321 §3.8 takes these as 451). A failed greeting,
+ * server said it will not take: SIZE, 8BITMIME, SMTPUTF8, AUTH) or
+ * deferred (a 4yz, 421 included, or no final answer: connection refused,
+ * closed or reset, a timeout, a failed TLS handshake, RFC 5321 §3.8
+ * takes these as 451; STARTTLS required but not offered, which may be an
+ * attacker's doing, RFC 3207 §6). A failed greeting,
  * EHLO, required STARTTLS, AUTH, MAIL, DATA or final reply decides for
  * every recipient still waiting. Then: 76 EX_PROTOCOL a malformed or
  * hostile reply ended the session before every recipient had a final
@@ -72,7 +73,7 @@ static const char send_exits[] =
 	"  69  EHLO, HELO or LHLO 5yz\n"
 	"  75  STARTTLS 4yz (--starttls require)\n"
 	"  69  STARTTLS 5yz (--starttls require)\n"
-	"  69  STARTTLS not offered (--starttls require)\n"
+	"  75  STARTTLS not offered (--starttls require)\n"
 	"   0  STARTTLS 4yz or 5yz (opportunistic), then accepted\n"
 	"  75  TLS handshake failed\n"
 	"  75  AUTH 4yz\n"
@@ -482,9 +483,13 @@ static void on_event(sender *s, const postel_client_event *ev)
 					"(%s)\n",
 				postel_client_refusal_name(ev->refusal),
 				postel_client_refusal_rfc(ev->refusal));
-		/* not offered: the server's stated capability (a 454 to
-		 * STARTTLS settled them deferred already) */
-		settle_all(s, F_REFUSED);
+		/* STARTTLS required and not offered: deferred, as Postfix
+		 * and Exim do. Its absence from the EHLO reply may be an
+		 * attacker's doing (RFC 3207 §6), so it may not last; the
+		 * refusals of the message itself are final. */
+		settle_all(s, ev->refusal == POSTEL_CLIENT_REFUSE_TLS_REQUIRED
+				      ? F_DEFERRED
+				      : F_REFUSED);
 		break;
 	default:
 		break;

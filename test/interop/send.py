@@ -387,7 +387,7 @@ def case_aiosmtpd_starttls(postel, tmp):
         send(postel, srv.port, ["--from", "sender@example.org",
                                 "--to", "rcpt@example.net",
                                 "--starttls", "require"], raw,
-             "aiosmtpd STARTTLS required, not offered", expect_rc=69)
+             "aiosmtpd STARTTLS required, not offered", expect_rc=75)
         send(postel, srv.port, ["--from", "sender@example.org",
                                 "--to", "rcpt@example.net",
                                 "--starttls", "opportunistic"], raw,

@@ -313,7 +313,7 @@ def rows_cases():
     add(row, 69, "501", {"STARTTLS": "501 5.5.4 no"}, caps=TLS, opts=REQ,
         results=perm, verbs=["EHLO", "STARTTLS", "QUIT"])
     row = "STARTTLS not offered (--starttls require)"
-    add(row, 69, "not offered", opts=REQ, results=perm,
+    add(row, 75, "not offered", opts=REQ, results=tmp,
         verbs=["EHLO", "QUIT"])
     row = "STARTTLS 4yz or 5yz (opportunistic), then accepted"
     add(row, 0, "454", {"STARTTLS": "454 4.7.0 later"}, caps=TLS,
