@@ -1,0 +1,786 @@
+/*
+ * postel — the command scanner's side of the driver: what the actions of
+ * grammar/command.rl write into (marks, flags, violations), the helpers
+ * they call, and the accelerations (skips over runs of octets, whole
+ * keywords and values at once) that a grammar-only build (meson
+ * -Dgrammar_only=true) turns off. Included by src/command_parse.c before
+ * the generated machine. Never installed.
+ */
+#ifndef POSTEL_COMMAND_SCAN_H
+#define POSTEL_COMMAND_SCAN_H
+
+#include "command_int.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define W4(a, b, c, d)                                                         \
+	((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 |           \
+	 (uint32_t)(d) << 24)
+
+/* One-liners used by the actions. `P` parser, `C` command, `base` start of
+ * the line, `p` current octet. */
+#define OFF ((uint32_t)(p - base))
+#define MS(i) (P->ms_[i] = OFF)
+#define ME(i) span_end(P, C, base, (i), OFF)
+#define V(id) postel__vlist_add(&C->violations, POSTEL_V_##id)
+#define F(f) (C->flags |= POSTEL_CMD_##f)
+#define Z(z) (P->zone_ = (uint8_t)(z))
+#define VERB(v)                                                                \
+	(C->verb = POSTEL_VERB_##v, span_end(P, C, base, S_VERB, OFF + 1),     \
+	 P->zone_ = Z_AFTER_VERB,                                              \
+	 P->lim_ = verb_limit(P, POSTEL_VERB_##v))
+#define K(k)                                                                   \
+	(P->kind_ = (k), P->val_ = 0, P->zone_ = Z_VALUE)
+
+/* Small helpers are always inlined. BIG_INLINE (the scanner into
+ * postel_command_parse(), the parameter and path helpers into the
+ * scanner) saves calls and spills on every line; GCC compiles this file
+ * a third slower with it, clang (with or without ASan) two to three
+ * times slower, so under clang those stay calls. */
+#define ALWAYS_INLINE POSTEL__ALWAYS_INLINE
+#if defined(__GNUC__) && !defined(__clang__)
+#define BIG_INLINE ALWAYS_INLINE
+#else
+#define BIG_INLINE
+#endif
+
+/*
+ * End mark of span slot i (start in P->ms_[i]). Slots that are spans of
+ * the command are written into it at once, as pointers into this call's
+ * bytes: on a line that came in one call they are final; a line that took
+ * several calls (the bytes may have moved) is rebuilt from the marks at
+ * its end (rebuild_spans()).
+ */
+static ALWAYS_INLINE void span_end(postel_command_parser *P, postel_command *C,
+				   const unsigned char *base, unsigned i,
+				   uint32_t off)
+{
+	P->me_[i] = off;
+	if (i < S_NSPAN_) { /* the other slots' marks are never tested */
+		P->set_ |= 1u << i;
+		postel_span *sp = &C->verb_text + i;
+		sp->p = (const char *)base + P->ms_[i];
+		sp->n = off - P->ms_[i];
+	}
+}
+
+static BIG_INLINE void param_value(postel_command_parser *P,
+				     postel_command *C,
+				     const unsigned char *base, const unsigned k);
+static ALWAYS_INLINE void param_novalue(postel_command_parser *P,
+					postel_command *C, unsigned k);
+static BIG_INLINE void path_close(postel_command_parser *P,
+				    postel_command *C,
+				    const unsigned char *base, uint32_t end);
+
+/* Octet classes for the skip actions. */
+enum { CL_ALNUM = 1, CL_ATEXT = 2, CL_XCHAR = 4, CL_DIGIT = 8 };
+#define CL_A (CL_ALNUM | CL_ATEXT | CL_XCHAR)
+#define CL_D (CL_A | CL_DIGIT)
+#define CL_P (CL_ATEXT | CL_XCHAR)
+static const uint8_t cls[256] = {
+	/* RFC 5322 atext punctuation: ! # $ % & ' * + - / = ? ^ _ ` { | } ~
+	 * xchar: 33-126 except "+" and "=" (RFC 3461 §4) */
+	['!'] = CL_P, ['"'] = CL_XCHAR, ['#'] = CL_P, ['$'] = CL_P,
+	['%'] = CL_P, ['&'] = CL_P, ['\''] = CL_P, ['('] = CL_XCHAR,
+	[')'] = CL_XCHAR, ['*'] = CL_P, ['+'] = CL_ATEXT, [','] = CL_XCHAR,
+	['-'] = CL_P, ['.'] = CL_XCHAR, ['/'] = CL_P,
+	['0'] = CL_D, ['1'] = CL_D, ['2'] = CL_D, ['3'] = CL_D, ['4'] = CL_D,
+	['5'] = CL_D, ['6'] = CL_D, ['7'] = CL_D, ['8'] = CL_D, ['9'] = CL_D,
+	[':'] = CL_XCHAR, [';'] = CL_XCHAR, ['<'] = CL_XCHAR, ['='] = CL_ATEXT,
+	['>'] = CL_XCHAR, ['?'] = CL_P, ['@'] = CL_XCHAR,
+	['A'] = CL_A, ['B'] = CL_A, ['C'] = CL_A, ['D'] = CL_A, ['E'] = CL_A,
+	['F'] = CL_A, ['G'] = CL_A, ['H'] = CL_A, ['I'] = CL_A, ['J'] = CL_A,
+	['K'] = CL_A, ['L'] = CL_A, ['M'] = CL_A, ['N'] = CL_A, ['O'] = CL_A,
+	['P'] = CL_A, ['Q'] = CL_A, ['R'] = CL_A, ['S'] = CL_A, ['T'] = CL_A,
+	['U'] = CL_A, ['V'] = CL_A, ['W'] = CL_A, ['X'] = CL_A, ['Y'] = CL_A,
+	['Z'] = CL_A, ['['] = CL_XCHAR, ['\\'] = CL_XCHAR, [']'] = CL_XCHAR,
+	['^'] = CL_P, ['_'] = CL_P, ['`'] = CL_P,
+	['a'] = CL_A, ['b'] = CL_A, ['c'] = CL_A, ['d'] = CL_A, ['e'] = CL_A,
+	['f'] = CL_A, ['g'] = CL_A, ['h'] = CL_A, ['i'] = CL_A, ['j'] = CL_A,
+	['k'] = CL_A, ['l'] = CL_A, ['m'] = CL_A, ['n'] = CL_A, ['o'] = CL_A,
+	['p'] = CL_A, ['q'] = CL_A, ['r'] = CL_A, ['s'] = CL_A, ['t'] = CL_A,
+	['u'] = CL_A, ['v'] = CL_A, ['w'] = CL_A, ['x'] = CL_A, ['y'] = CL_A,
+	['z'] = CL_A, ['{'] = CL_P, ['|'] = CL_P, ['}'] = CL_P, ['~'] = CL_P,
+};
+
+/* First octet at or after p (before pe) outside class m. */
+static inline const unsigned char *skip_run(const unsigned char *p,
+					    const unsigned char *pe, unsigned m)
+{
+	while (p < pe && (cls[*p] & m))
+		p++;
+	return p;
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* lo <= x < lo + n exactly when x + 128 - lo, as a signed octet, is below
+ * -128 + n. */
+#define RANGE(x, lo, n)                                                        \
+	_mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(128 - (lo)))),     \
+		       _mm_set1_epi8((char)(-128 + (n))))
+#define EQ(x, c) _mm_cmpeq_epi8(x, _mm_set1_epi8((char)(c)))
+
+/*
+ * Mask of the octets of v in class m. A skip may stop early at any octet
+ * of its class (the scanner takes that octet and skips again), so atext
+ * is approximated by letters and digits: a cheap test that covers what
+ * addresses are made of.
+ */
+static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
+{
+	__m128i in;
+	if (m == CL_DIGIT)
+		in = RANGE(x, '0', 10);
+	else if (m == CL_XCHAR) /* 33-126 except "+" and "=" */
+		in = _mm_andnot_si128(_mm_or_si128(EQ(x, '+'), EQ(x, '=')),
+				      RANGE(x, 33, 94));
+	else /* CL_ALNUM, CL_ATEXT */
+		in = _mm_or_si128(RANGE(x, '0', 10),
+				  RANGE(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+					'a', 26));
+	return (unsigned)_mm_movemask_epi8(in);
+}
+
+#define LOAD16(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+
+/* Runs longer than 16 octets (ORCPT addresses, long atoms). In line: as
+ * a call (GCC's choice once the fast paths grew) it costs the RCPT lines
+ * of `bench command` 18 Ir each, and the object is smaller this way.
+ * Atoms (CL_ATEXT) are tested as digits here: a skip may stop early, and
+ * this test is the cheapest (the scanner goes on from the octet where it
+ * stopped). */
+static ALWAYS_INLINE const unsigned char *
+skip_long(const unsigned char *p, const unsigned char *pe, unsigned m)
+{
+	while (pe - p >= 16) {
+		unsigned in = m == CL_ALNUM ? class16(LOAD16(p), CL_ALNUM)
+			    : m == CL_XCHAR ? class16(LOAD16(p), CL_XCHAR)
+					    : class16(LOAD16(p), CL_DIGIT);
+		if (in != 0xffffu)
+			return p + __builtin_ctz(~in);
+		p += 16;
+	}
+	return skip_run(p, pe, m);
+}
+
+/* The first 16 octets in line, with no loop around them. Fewer than 16
+ * left before pe (the end of a line): the 16 octets that end at pe, when
+ * the line has them (base is its start), with the ones before p shifted
+ * out. */
+static ALWAYS_INLINE const unsigned char *
+skip_run_simd(const unsigned char *base, const unsigned char *p,
+	      const unsigned char *pe, unsigned m)
+{
+	if (pe - p >= 16) {
+		unsigned in = class16(LOAD16(p), m);
+		if (in != 0xffffu)
+			return p + __builtin_ctz(~in);
+		return skip_long(p + 16, pe, m);
+	}
+	if (pe - base >= 16) {
+		/* bits 16 - (pe - p) and up are 0: ~in stops there */
+		unsigned in = class16(LOAD16(pe - 16), m) >>
+			      (16 - (unsigned)(pe - p));
+		return p + __builtin_ctz(~in);
+	}
+	return skip_run(p, pe, m);
+}
+#define SKIP(p, pe, m) skip_run_simd(base, p, pe, m)
+
+/*
+ * As skip_run_simd(), inside a domain or a dot-string (m is CL_ALNUM or
+ * CL_ATEXT, taken as letters and digits): a "." between two octets of
+ * the class is skipped too. p - 1 is an octet of the class. The scanner
+ * is then in the same state as after any octet of the class inside a
+ * label or an atom, past any number of labels or atoms (RFC 5321 §4.1.2:
+ * Domain = sub-domain *("." sub-domain), Dot-string = Atom *("." Atom)).
+ */
+static ALWAYS_INLINE const unsigned char *
+skip_dotted(const unsigned char *base, const unsigned char *p,
+	    const unsigned char *pe, unsigned m)
+{
+	__m128i x;
+	unsigned in, dot, sh = 0;
+	if (pe - p >= 16)
+		x = LOAD16(p);
+	else if (pe - base >= 16) {
+		x = LOAD16(pe - 16);
+		sh = 16 - (unsigned)(pe - p);
+	} else
+		return skip_run(p, pe, m);
+	/* bits 16 - sh and up are 0: no octet of the class there */
+	in = class16(x, CL_ALNUM) >> sh;
+	dot = (unsigned)_mm_movemask_epi8(EQ(x, '.')) >> sh;
+	in |= dot & (in >> 1) & ((in << 1) | 1);
+	in = ~in & 0xffffu;
+	if (in)
+		return p + __builtin_ctz(in);
+	/* 16 octets of the class (the last is no "."): more of the run */
+	return skip_long(p + 16, pe, m);
+}
+#define SKIP_DOTTED(p, pe, m) skip_dotted(base, p, pe, m)
+#else
+#define SKIP(p, pe, m) skip_run(p, pe, m)
+#define SKIP_DOTTED(p, pe, m) skip_run(p, pe, m)
+#endif
+
+/* A grammar-only build has no skip: the skip actions of the machine leave
+ * p where it is, and the machine takes every octet itself. */
+#if defined(POSTEL_GRAMMAR_ONLY)
+#undef SKIP
+#undef SKIP_DOTTED
+#define SKIP(p, pe, m) (p)
+#define SKIP_DOTTED(p, pe, m) (p)
+#endif
+
+static ALWAYS_INLINE void helo_end(postel_command_parser *P,
+				   postel_command *C);
+static void chunk_end(postel_command_parser *P, postel_command *C,
+		      const unsigned char *base);
+
+/* Up to 4 octets of k, case folded (OR 0x20: letters change, digits and
+ * "-" do not), as one little-endian word. */
+static ALWAYS_INLINE uint32_t fold4(const unsigned char *k, size_t m)
+{
+	uint32_t w = 0;
+	if (m >= 4)
+		return W4(k[0], k[1], k[2], k[3]) | 0x20202020u;
+	for (size_t j = 0; j < m; j++)
+		w |= (uint32_t)(k[j] | 0x20) << (8 * j);
+	return w;
+}
+
+/* k (n octets) is the lower-case keyword `name` of n octets */
+static ALWAYS_INLINE int kw_is(const unsigned char *k, const char *name, size_t n)
+{
+	for (size_t i = 0; i < n; i += 4)
+		if (fold4(k + i, n - i) != fold4((const unsigned char *)name + i,
+						n - i))
+			return 0;
+	return 1;
+}
+
+/* Whole keywords, by length: a few word compares (RFC 5321 §2.4: case
+ * does not matter). */
+static ALWAYS_INLINE int kw_kind(const unsigned char *k, size_t n)
+{
+#define KW_IF(name, kind)                                                      \
+	if (kw_is(k, name, sizeof name - 1))                                   \
+		return kind;
+	switch (n) {
+	case 2: KW_IF("by", K_BY) break;
+	case 3: KW_IF("ret", K_RET) break;
+	case 4:
+		KW_IF("size", K_SIZE) KW_IF("body", K_BODY) KW_IF("auth", K_AUTH)
+		KW_IF("mtrk", K_MTRK) KW_IF("rrvs", K_RRVS) break;
+	case 5: KW_IF("envid", K_ENVID) KW_IF("orcpt", K_ORCPT) break;
+	case 6: KW_IF("notify", K_NOTIFY) break;
+	case 7: KW_IF("holdfor", K_HOLDFOR) break;
+	case 8: KW_IF("smtputf8", K_SMTPUTF8) break;
+	case 9: KW_IF("holduntil", K_HOLDUNTIL) break;
+	case 10: KW_IF("requiretls", K_REQUIRETLS) break;
+	case 11: KW_IF("mt-priority", K_MT_PRIORITY) break;
+	default: break;
+	}
+#undef KW_IF
+	return K_OTHER;
+}
+
+/*
+ * Fast keyword dispatch, as verb_fast() for verbs: at the first octet of
+ * a parameter, a known keyword (four octets as one word, case folded,
+ * then the rest) followed by "=", SP, HT, CR or LF, is taken whole: its
+ * kind, *n its length. 0 when that is not what is here (or not all of
+ * it yet): the keyword machine and kw_kind() then do the same octet by
+ * octet.
+ */
+static BIG_INLINE int kw_fast(const unsigned char *p, size_t avail,
+				 size_t *n)
+{
+	int k;
+	size_t m;
+	unsigned char c;
+#if defined(POSTEL_GRAMMAR_ONLY)
+	avail = 0; /* the machine takes every keyword itself */
+#endif
+	/* each case reads no further than avail allows: four octets and the
+	 * one after them here, longer keywords test for their own length */
+	if (avail < 5)
+		return 0;
+	/* the rest of the keyword: letters folded, digits and "-" exact (CR
+	 * folds to "-", 0x18 to "8") */
+#define REST(i, a, b, c, d) (fold4(p + (i), 4) == W4(a, b, c, d))
+	switch (fold4(p, 4)) {
+	case W4('s', 'i', 'z', 'e'): k = K_SIZE, m = 4; break;
+	case W4('b', 'o', 'd', 'y'): k = K_BODY, m = 4; break;
+	case W4('a', 'u', 't', 'h'): k = K_AUTH, m = 4; break;
+	case W4('m', 't', 'r', 'k'): k = K_MTRK, m = 4; break;
+	case W4('r', 'r', 'v', 's'): k = K_RRVS, m = 4; break;
+	case W4('e', 'n', 'v', 'i'):
+		if (avail < 6 || (p[4] | 0x20) != 'd')
+			return 0;
+		k = K_ENVID, m = 5;
+		break;
+	case W4('o', 'r', 'c', 'p'):
+		if (avail < 6 || (p[4] | 0x20) != 't')
+			return 0;
+		k = K_ORCPT, m = 5;
+		break;
+	case W4('n', 'o', 't', 'i'):
+		if (avail < 8 || !REST(4, 'f', 'y', p[6] | 0x20, p[7] | 0x20))
+			return 0;
+		k = K_NOTIFY, m = 6;
+		break;
+	case W4('s', 'm', 't', 'p'):
+		if (avail < 9 || !REST(4, 'u', 't', 'f', '8') || p[7] != '8')
+			return 0;
+		k = K_SMTPUTF8, m = 8;
+		break;
+	case W4('r', 'e', 'q', 'u'):
+		if (avail < 12 || !REST(4, 'i', 'r', 'e', 't') ||
+		    !REST(8, 'l', 's', p[10] | 0x20, p[11] | 0x20))
+			return 0;
+		k = K_REQUIRETLS, m = 10;
+		break;
+	case W4('m', 't', '-', 'p'):
+		if (avail < 12 || p[2] != '-' || !REST(4, 'r', 'i', 'o', 'r') ||
+		    !REST(8, 'i', 't', 'y', p[11] | 0x20))
+			return 0;
+		k = K_MT_PRIORITY, m = 11;
+		break;
+	case W4('h', 'o', 'l', 'd'):
+		if (avail < 8)
+			return 0;
+		if (REST(4, 'f', 'o', 'r', p[7] | 0x20))
+			k = K_HOLDFOR, m = 7;
+		else if (avail >= 10 && REST(4, 'u', 'n', 't', 'i') &&
+			 (p[8] | 0x20) == 'l')
+			k = K_HOLDUNTIL, m = 9;
+		else
+			return 0;
+		break;
+	default: return 0;
+	}
+#undef REST
+	c = p[m];
+	if (c != '=' && c != ' ' && c != '\r' && c != '\n' && c != '\t')
+		return 0;
+	*n = m;
+	return k;
+}
+
+static ALWAYS_INLINE int is_vend(unsigned char c)
+{
+	return c == ' ' || c == '\r' || c == '\n' || c == '\t';
+}
+
+/*
+ * Fast value dispatch, as kw_fast() for keywords: at the first octet after
+ * "=" of BODY, RET or NOTIFY (RFC 6152 §2, RFC 3030 §3, RFC 3461 §4.1,
+ * §4.3), a whole value of the grammar followed by SP, HT, CR or LF is
+ * taken at once: *val its decoded value (P->val_ as the value machine
+ * sets it). Returns the end of the value; NULL when that is not what is
+ * here (or not all of it yet): the value machine then does the same
+ * octet by octet, or reports the error.
+ */
+static BIG_INLINE const unsigned char *value_fast(const unsigned char *v,
+						  const unsigned char *pe,
+						  int k, uint8_t *val)
+{
+	size_t m;
+	uint8_t x = 0, bit;
+	if (k != K_BODY && k != K_RET && k != K_NOTIFY)
+		return NULL;
+	for (;;) {
+		size_t avail = (size_t)(pe - v);
+		uint32_t w;
+		if (avail < 5) /* four octets and the one after them */
+			return NULL;
+		w = fold4(v, 4);
+		/* digits are compared exactly: folding maps 0x17 to "7" */
+		if (k == K_BODY) {
+			if (w == W4('7', 'b', 'i', 't') && v[0] == '7')
+				m = 4, bit = POSTEL_BODY_7BIT;
+			else if (w == W4('8', 'b', 'i', 't') && v[0] == '8' &&
+				 avail >= 9 &&
+				 fold4(v + 4, 4) == W4('m', 'i', 'm', 'e'))
+				m = 8, bit = POSTEL_BODY_8BITMIME;
+			else if (w == W4('b', 'i', 'n', 'a') && avail >= 11 &&
+				 fold4(v + 4, 4) == W4('r', 'y', 'm', 'i') &&
+				 (v[8] | 0x20) == 'm' && (v[9] | 0x20) == 'e')
+				m = 10, bit = POSTEL_BODY_BINARYMIME;
+			else
+				return NULL;
+			x = bit;
+		} else if (k == K_RET) {
+			if (w == W4('f', 'u', 'l', 'l'))
+				x = POSTEL_RET_FULL;
+			else if (w == W4('h', 'd', 'r', 's'))
+				x = POSTEL_RET_HDRS;
+			else
+				return NULL;
+			m = 4;
+		} else {
+			if (avail < 6) /* five octets and the one after */
+				return NULL;
+			if (w == W4('n', 'e', 'v', 'e') && (v[4] | 0x20) == 'r')
+				m = 5, bit = POSTEL_NOTIFY_NEVER;
+			else if (w == W4('d', 'e', 'l', 'a') &&
+				 (v[4] | 0x20) == 'y')
+				m = 5, bit = POSTEL_NOTIFY_DELAY;
+			else if (avail >= 8 && w == W4('s', 'u', 'c', 'c') &&
+				 fold4(v + 4, 4) == W4('e', 's', 's', v[7] | 0x20))
+				m = 7, bit = POSTEL_NOTIFY_SUCCESS;
+			else if (avail >= 8 && w == W4('f', 'a', 'i', 'l') &&
+				 fold4(v + 4, 4) == W4('u', 'r', 'e', v[7] | 0x20))
+				m = 7, bit = POSTEL_NOTIFY_FAILURE;
+			else
+				return NULL;
+			x |= bit;
+			if (v[m] == ',') { /* notify-list-element (RFC 3461) */
+				v += m + 1;
+				continue;
+			}
+		}
+		if (!is_vend(v[m]))
+			return NULL;
+		*val = x;
+		return v + m;
+	}
+}
+
+/* The limit that applies once the verb is known (RFC 5321 §4.5.3.1.4,
+ * RFC 1869 §4.1.2, RFC 4954 §4). */
+static ALWAYS_INLINE uint32_t verb_limit(const postel_command_parser *P,
+					 postel_verb v)
+{
+	switch (v) {
+	case POSTEL_VERB_MAIL: return P->config.max_mail_line;
+	case POSTEL_VERB_RCPT: return P->config.max_rcpt_line;
+	case POSTEL_VERB_AUTH: return P->config.max_auth_line;
+	default: return P->config.max_line;
+	}
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DIGITS8 1
+/* 1 to 8 digits that end at e, with at least 8 octets of the line before
+ * e: those 8 octets as one word, the ones before the digits masked out
+ * (they read as leading zeros), then pairs, quads and halves combined
+ * with three multiplies instead of a multiply per digit. */
+static ALWAYS_INLINE uint32_t digits8(const unsigned char *e, size_t n)
+{
+	uint64_t x;
+	memcpy(&x, e - 8, 8);
+	x &= (0x0f0f0f0f0f0f0f0fu << (8 * (8 - n)));
+	x = (x * 2561) >> 8;
+	x = ((x & 0x00ff00ff00ff00ffu) * 6553601) >> 16;
+	return (uint32_t)(((x & 0x0000ffff0000ffffu) * 42949672960001u) >> 32);
+}
+#endif
+
+static uint64_t small_num64(const unsigned char *s, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	return v;
+}
+
+/* A SIZE value of 1 to 19 digits (below 10^19: no overflow) that ends at
+ * e; base is the start of its line. */
+static ALWAYS_INLINE uint64_t short_size(const unsigned char *base,
+					 const unsigned char *e, size_t n)
+{
+#if defined(DIGITS8)
+	if (n <= 8 && e - base >= 8)
+		return digits8(e, n);
+#else
+	(void)base;
+#endif
+	return small_num64(e - n, n);
+}
+
+/* ---- actions' helpers ---- */
+
+/*
+ * End of a MAIL/RCPT path (RFC 5321 §4.1.1.2, §4.1.1.3, §4.1.2): "<>"
+ * only for MAIL, "<Postmaster>" (any case, no route, not quoted) only for
+ * RCPT, a mailbox without angle brackets only as a tolerance, a source
+ * route only inside brackets.
+ */
+static BIG_INLINE void path_close(postel_command_parser *P,
+				    postel_command *C,
+				    const unsigned char *base, uint32_t end)
+{
+	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
+	uint32_t set = P->set_;
+	int local = (set >> S_LOCAL) & 1, dom = (set >> S_DOMAIN) & 1;
+	span_end(P, C, base, S_PATH, end);
+	span_end(P, C, base, S_ARG, end);
+	if (!open != !close)
+		V(BAD_PATH);
+	else if (!open) {
+		if (local && dom && !(set & (1u << S_ROUTE)))
+			V(NO_ANGLE_BRACKETS);
+		else
+			V(BAD_PATH);
+	} else if (!local) {
+		if (C->verb == POSTEL_VERB_MAIL)
+			F(NULL_PATH);
+		else
+			V(BAD_PATH);
+	} else if (!dom) {
+		const unsigned char *p = base + P->ms_[S_LOCAL];
+		static const char pm[] = "POSTMASTER";
+		uint32_t n = P->me_[S_LOCAL] - P->ms_[S_LOCAL];
+		int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
+			 !(set & (1u << S_ROUTE)) &&
+			 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
+		for (uint32_t i = 0; ok && i < n; i++)
+			ok = (p[i] & ~0x20) == (unsigned char)pm[i];
+		if (ok)
+			F(POSTMASTER);
+		else
+			V(BAD_PATH);
+	}
+}
+
+static ALWAYS_INLINE void helo_end(postel_command_parser *P,
+				   postel_command *C)
+{
+	if (P->pflags_ & PF_OK) {
+		/* RFC 5321 §4.1.1.1: text allows it, the helo ABNF not */
+		if (C->verb == POSTEL_VERB_HELO &&
+		    (C->flags & POSTEL_CMD_ADDRESS_LITERAL))
+			V(HELO_ADDRESS_LITERAL);
+	} else {
+		V(BAD_HELO_ARGUMENT);
+		P->set_ &= ~(1u << S_DOMAIN);
+		C->domain = postel__span(NULL, 0);
+		C->flags &= ~(uint32_t)(POSTEL_CMD_ADDRESS_LITERAL |
+					POSTEL_CMD_LITERAL_IPV6 |
+					POSTEL_CMD_LITERAL_GENERAL);
+	}
+	P->zone_ = Z_TAIL;
+}
+
+static void chunk_end(postel_command_parser *P, postel_command *C,
+		      const unsigned char *base)
+{
+	if (postel__parse_u64((const char *)base + P->ms_[S_ARG],
+			      P->me_[S_ARG] - P->ms_[S_ARG], &C->chunk_size)) {
+		C->chunk_size = 0;
+		V(CHUNK_SIZE_OVERFLOW);
+	}
+}
+
+/* Small decimal (the grammar guarantees digits, at most 9). */
+static uint32_t small_num(const unsigned char *s, size_t n)
+{
+	uint32_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	return v;
+}
+
+static const uint8_t kind_bad[K_COUNT_] = {
+	0, POSTEL_V_BAD_SIZE, POSTEL_V_BAD_BODY, POSTEL_V_BAD_RET,
+	POSTEL_V_BAD_ENVID, POSTEL_V_BAD_AUTH_PARAM, POSTEL_V_BAD_SMTPUTF8,
+	POSTEL_V_BAD_REQUIRETLS, POSTEL_V_BAD_MT_PRIORITY, POSTEL_V_BAD_BY,
+	POSTEL_V_BAD_HOLDFOR, POSTEL_V_BAD_HOLDUNTIL, POSTEL_V_BAD_MTRK,
+	POSTEL_V_BAD_NOTIFY, POSTEL_V_BAD_ORCPT, POSTEL_V_BAD_RRVS,
+};
+
+static ALWAYS_INLINE void set_span(postel_command_parser *P,
+				   postel_command *C,
+				   const unsigned char *base, unsigned slot,
+				   uint32_t s, uint32_t e)
+{
+	P->ms_[slot] = s;
+	span_end(P, C, base, slot, e);
+}
+
+/*
+ * A MAIL/RCPT parameter that has ended: recognized? allowed on this verb
+ * (RFC 5321 §4.1.1.11)? a duplicate (RFC 3461 §4)? Returns its bit when it
+ * is to be decoded.
+ */
+static ALWAYS_INLINE uint32_t param_new(postel_command_parser *P,
+					postel_command *C, unsigned k)
+{
+	uint32_t bit = k ? 1u << (k - 1) : 0;
+	if (!(bit & P->config.params)) {
+		C->n_ext++;
+		return 0;
+	}
+	if (!(bit & (C->verb == POSTEL_VERB_MAIL ? POSTEL_PARAM_MAIL
+						 : POSTEL_PARAM_RCPT))) {
+		V(PARAM_WRONG_COMMAND);
+		return 0;
+	}
+	if (C->params & bit) {
+		V(DUPLICATE_PARAM);
+		return 0;
+	}
+	return bit;
+}
+
+/* A parameter without "=value": only SMTPUTF8 and REQUIRETLS take none. */
+static ALWAYS_INLINE void param_novalue(postel_command_parser *P,
+					postel_command *C, unsigned k)
+{
+	uint32_t bit = param_new(P, C, k);
+	if (!bit)
+		return;
+	if (k == K_SMTPUTF8 || k == K_REQUIRETLS)
+		C->params |= bit;
+	else
+		postel__vlist_add(&C->violations, (postel_violation)kind_bad[k]);
+}
+
+/* A parameter with a value its grammar accepted (k is a constant at each
+ * call): decode it into the command. */
+static BIG_INLINE void param_value(postel_command_parser *P,
+				     postel_command *C,
+				     const unsigned char *base, const unsigned k)
+{
+	uint32_t bit = param_new(P, C, k);
+	uint32_t vs = P->ms_[S_VAL], ve = P->me_[S_VAL];
+	const unsigned char *v = base + vs;
+	size_t vn = ve - vs;
+	int bad = k == K_SMTPUTF8 || k == K_REQUIRETLS;
+	if (!bit)
+		return;
+	if (!bad) {
+		switch (k) {
+		case K_SIZE:
+			if (vn > 20) /* size-value ::= 1*20DIGIT */
+				bad = 1;
+			else if (vn < 20)
+				C->size = short_size(base, base + ve, vn);
+			else if (postel__parse_u64((const char *)v, vn, &C->size)) {
+				V(SIZE_OVERFLOW);
+				return;
+			}
+			break;
+		case K_BODY: C->body = P->val_; break;
+		case K_RET: C->ret = P->val_; break;
+		case K_ENVID: set_span(P, C, base, S_ENVID, vs, ve); break;
+		case K_AUTH:
+			set_span(P, C, base, S_AUTHP, vs, ve);
+			if (P->val_)
+				F(AUTH_PARAM_NULL);
+			break;
+		case K_MT_PRIORITY:
+			C->mt_priority = (int8_t)(v[0] == '-' ? -(v[1] - '0')
+							      : v[0] - '0');
+			break;
+		case K_BY: {
+			/* by-time ";" by-mode [by-trace] (RFC 2852 §4) */
+			size_t i = (v[0] == '+' || v[0] == '-') ? 1 : 0;
+			size_t semi = (size_t)((const unsigned char *)
+					       memchr(v, ';', vn) - v);
+			int32_t t = (int32_t)small_num(v + i, semi - i);
+			C->by_time = v[0] == '-' ? -t : t;
+			C->by_mode = (uint8_t)(v[semi + 1] & ~0x20);
+			C->by_trace = semi + 2 < vn;
+			/* R needs a positive by-time */
+			if (C->by_mode == 'R' && C->by_time <= 0)
+				bad = 1;
+			break;
+		}
+		case K_HOLDFOR:
+			C->holdfor = small_num(v, vn);
+			break;
+		case K_HOLDUNTIL: set_span(P, C, base, S_HOLDUNTIL, vs, ve); break;
+		case K_MTRK: {
+			const unsigned char *c = memchr(v, ':', vn);
+			size_t cn = c ? (size_t)(c - v) : vn;
+			set_span(P, C, base, S_MTRK, vs, vs + (uint32_t)cn);
+			C->mtrk_timeout = c ? small_num(c + 1, vn - cn - 1) : 0;
+			break;
+		}
+		case K_NOTIFY:
+			/* NEVER stays alone (RFC 3461 §4.1): a refused
+			 * combination is not stored either */
+			if ((P->val_ & POSTEL_NOTIFY_NEVER) &&
+			    P->val_ != POSTEL_NOTIFY_NEVER) {
+				V(NOTIFY_NEVER_COMBINED);
+				return;
+			}
+			C->notify = P->val_;
+			break;
+		case K_ORCPT: {
+			uint32_t semi = P->ms_[S_SEMI];
+			set_span(P, C, base, S_ORCPT_TYPE, vs, semi);
+			set_span(P, C, base, S_ORCPT_ADDR, semi + 1, ve);
+			break;
+		}
+		case K_RRVS:
+			C->rrvs_action = 0;
+			if (vn > 2 && v[vn - 2] == ';') {
+				C->rrvs_action = (uint8_t)(v[vn - 1] & ~0x20);
+				ve -= 2;
+			}
+			set_span(P, C, base, S_RRVS, vs, ve);
+			break;
+		default: break;
+		}
+	}
+	if (bad) {
+		postel__vlist_add(&C->violations, (postel_violation)kind_bad[k]);
+		return;
+	}
+	if ((k == K_HOLDFOR && (C->params & POSTEL_PARAM_HOLDUNTIL)) ||
+	    (k == K_HOLDUNTIL && (C->params & POSTEL_PARAM_HOLDFOR)))
+		V(HOLD_BOTH); /* RFC 4865 §4.1: one hold-param only */
+	C->params |= bit;
+}
+
+/* What kw_s does at a parameter's first octet (kw_fast(), value_fast()):
+ * PFAST_NONE, the keyword machine goes on octet by octet; PFAST_VALUE, a
+ * whole known keyword before "=" (*q): its value machine goes on after
+ * it; PFAST_NEXT, a whole parameter (and, where value_fast() takes it,
+ * its value) up to *q: next_param goes on after *q. */
+enum { PFAST_NONE, PFAST_VALUE, PFAST_NEXT };
+static BIG_INLINE int param_fast(postel_command_parser *P, postel_command *C,
+				 const unsigned char *base,
+				 const unsigned char *p,
+				 const unsigned char *pe,
+				 const unsigned char **q)
+{
+	size_t n;
+	const unsigned char *e;
+	int k = kw_fast(p, (size_t)(pe - p), &n);
+	if (!k)
+		return PFAST_NONE;
+	K(k);
+	p += n;
+	if (*p != '=') {
+		param_novalue(P, C, (unsigned)k);
+		*q = p - 1; /* the octet after the keyword is next_param's */
+		return PFAST_NEXT;
+	}
+	e = value_fast(p + 1, pe, k, &P->val_);
+	if (!e) {
+		*q = p;
+		return PFAST_VALUE;
+	}
+	P->ms_[S_VAL] = OFF + 1;
+	span_end(P, C, base, S_VAL, (uint32_t)(e - base));
+	if (k == K_BODY)
+		param_value(P, C, base, K_BODY);
+	else if (k == K_NOTIFY)
+		param_value(P, C, base, K_NOTIFY);
+	else
+		param_value(P, C, base, K_RET);
+	*q = e - 1;
+	return PFAST_NEXT;
+}
+
+#endif
