@@ -9,7 +9,10 @@
  *   [2] [3] where the stream is cut for the second run, and the chunk size
  *       of the third
  * The stream is parsed whole, then cut in two, then fed in small chunks;
- * the three runs must agree exactly (split invariance), or the harness
+ * then whole and in small chunks again by the same driver built from the
+ * grammar alone (-DPOSTEL_GRAMMAR_ONLY: no fast path, no skip; its
+ * functions are named postel_ref_*). The five runs must agree exactly
+ * (split invariance, accelerations equal to the grammar), or the harness
  * aborts. Every result is also checked for internal consistency.
  */
 #include <stdint.h>
@@ -19,6 +22,15 @@
 #include "postel/command.h"
 
 #define MAX_UNITS 4096
+
+/* The grammar-only build of the driver (fuzz/meson.build). */
+postel_status postel_ref_command_parse(postel_command_parser *p,
+				       const char *buf, size_t len,
+				       postel_command *c, size_t *consumed);
+postel_status postel_ref_command_parse_sasl(postel_command_parser *p,
+					    const char *buf, size_t len,
+					    postel_sasl_response *r,
+					    size_t *consumed);
 
 /* What one complete line gave, independent of where the bytes sat. */
 typedef struct unit {
@@ -38,7 +50,7 @@ typedef struct run {
 	size_t n;
 } run;
 
-static run runs[3];
+static run runs[5];
 
 static void put_span(unit *u, int i, postel_span s, const char *line,
 		     size_t len)
@@ -147,7 +159,7 @@ typedef struct setup {
 
 /* Feed `in` in pieces ending at `cuts` (0 = whole), recording into `r`. */
 static void feed(const setup *su, const uint8_t *in, size_t n, size_t cut,
-		 size_t chunk, run *r)
+		 size_t chunk, int ref, run *r)
 {
 	postel_command_parser p;
 	postel_command c;
@@ -181,15 +193,17 @@ static void feed(const setup *su, const uint8_t *in, size_t n, size_t cut,
 			memcpy(buf, pending, have);
 			if (sasl) {
 				postel_sasl_response sr;
-				st = postel_command_parse_sasl(&p, buf, have,
-							       &sr, &used);
+				st = (ref ? postel_ref_command_parse_sasl
+					  : postel_command_parse_sasl)(
+					&p, buf, have, &sr, &used);
 				check_status(st, sr.error, used, have);
 				if (st != POSTEL_NEED_MORE && r->n < MAX_UNITS)
 					record_sasl(&r->u[r->n++], st, &sr,
 						    buf, used);
 			} else {
-				st = postel_command_parse(&p, buf, have, &c,
-							  &used);
+				st = (ref ? postel_ref_command_parse
+					  : postel_command_parse)(&p, buf, have,
+								  &c, &used);
 				check_status(st, c.error, used, have);
 				if (st != POSTEL_NEED_MORE && r->n < MAX_UNITS)
 					record_cmd(&r->u[r->n++], st, &c, buf,
@@ -239,10 +253,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size - 4;
 	size_t cut = n ? 1 + ((size_t)data[2] << 8 | data[3]) % n : 0;
 	size_t chunk = 1 + data[3] % 7;
-	feed(&su, in, n, 0, 0, &runs[0]);
-	feed(&su, in, n, cut, 0, &runs[1]);
-	feed(&su, in, n, 0, chunk, &runs[2]);
-	for (int k = 1; k < 3; k++) {
+	feed(&su, in, n, 0, 0, 0, &runs[0]);
+	feed(&su, in, n, cut, 0, 0, &runs[1]);
+	feed(&su, in, n, 0, chunk, 0, &runs[2]);
+	feed(&su, in, n, 0, 0, 1, &runs[3]);
+	feed(&su, in, n, 0, chunk, 1, &runs[4]);
+	for (int k = 1; k < 5; k++) {
 		if (runs[k].n != runs[0].n)
 			abort();
 		if (memcmp(runs[k].u, runs[0].u,
