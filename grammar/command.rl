@@ -13,9 +13,9 @@
  * take runs the machine would take octet by octet and land where it would
  * have landed. A grammar-only build (meson -Dgrammar_only=true) turns them
  * into no-ops (src/command_scan.h); the vectors and the fuzz harness hold
- * the two builds to the same results. The rules written here for the
- * skips (label_f, domain_f, atom_f, dot_string_f, xtext_f) are checked
- * equal to common.rl's by test/grammar/equiv.py.
+ * the two builds to the same results. The rules that carry the skips
+ * are in skips.rl, each checked equal to its common.rl rule by
+ * test/grammar_equiv.py.
  */
 
 %%{
@@ -52,13 +52,7 @@ action skip_atom { p = SKIP_DOTTED(p + 1, pe, CL_ATEXT) - 1; }
 action skip_xchar { p = SKIP(p + 1, pe, CL_XCHAR) - 1; }
 action skip_digit { p = SKIP(p + 1, pe, CL_DIGIT) - 1; }
 
-label_f = let_dig_u ( "-"* ( alnum @skip_label | u8 ) )*;
-domain_f = label_f ( "." label_f )*;
-atom_f = atext ( atext_ascii @skip_atom | u8 )*;
-dot_string_f = atom_f ( "." atom_f )*;
-# (ENVID and ORCPT only: printable once decoded)
-xtext_f = ( xchar @skip_xchar | hexchar_print )*;
-xtext1_f = ( xchar | hexchar_print ) xtext_f;
+include skips "skips.rl";
 
 # The address literal is scanned by its own machine, called from every
 # place a domain may be one (one copy of the IPv6 forms).
@@ -89,7 +83,7 @@ colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 # outside it stops the scan: the line is refused with the parameter's
 # violation) ----
 xtext1 = ( xchar | hexchar )+;
-size_v = digit ( digit @skip_digit )*;
+size_v = digits_f;
 body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
        | "8BITMIME"i %{ P->val_ = POSTEL_BODY_8BITMIME; }
        | "BINARYMIME"i %{ P->val_ = POSTEL_BODY_BINARYMIME; };
@@ -101,8 +95,7 @@ notify_el = "NEVER"i %{ P->val_ |= POSTEL_NOTIFY_NEVER; }
 	  | "FAILURE"i %{ P->val_ |= POSTEL_NOTIFY_FAILURE; }
 	  | "DELAY"i %{ P->val_ |= POSTEL_NOTIFY_DELAY; };
 notify_v = notify_el ( "," notify_el )*;
-orcpt_v = atext_ascii ( atext_ascii @skip_atext )* ";" >{ MS(S_SEMI); }
-	  xtext_f;
+orcpt_v = atom_ascii_f ";" >{ MS(S_SEMI); } xtext_f;
 mtpri_v = "-"? [1-9] | "0";
 by_v = [+\-]? digit{1,9} ";" [NnRr] [Tt]?;
 holdfor_v = [1-9] digit{0,8};

@@ -109,6 +109,7 @@ xtext = ( xchar | hexchar )*;
 # characters from the US-ASCII repertoire" (RFC 3461 §4.2, §4.4): a
 # hexchar of HT, SP or %x21-7E
 hexchar_print = "+" ( "09" | [2-6] [0-9A-F] | "7" [0-9A-E] );
+xtext_print = ( xchar | hexchar_print )*;
 
 # ---- base64 (RFC 4954 §4) ----
 base64_char = alnum | "+" | "/";
