@@ -100,90 +100,108 @@ write data noerror noentry;
 
 int postel__syntax_domain(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_domain; write init; write exec;
 	return p == pe && cs >= syntax_domain_first_final;
 }
 
 int postel__syntax_esmtp_keyword(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_keyword; write init; write exec;
 	return p == pe && cs >= syntax_keyword_first_final;
 }
 
 int postel__syntax_esmtp_value_ascii(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_value_ascii; write init; write exec;
 	return p == pe && cs >= syntax_value_ascii_first_final;
 }
 
 int postel__syntax_sasl_mech(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_mech; write init; write exec;
 	return p == pe && cs >= syntax_mech_first_final;
 }
 
 int postel__syntax_datetime(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_datetime; write init; write exec;
 	return p == pe && cs >= syntax_datetime_first_final;
 }
 
 int postel__syntax_reverse_mailbox(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_reverse; write init; write exec;
 	return p == pe && cs >= syntax_reverse_first_final;
 }
 
 int postel__syntax_forward_mailbox(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_forward; write init; write exec;
 	return p == pe && cs >= syntax_forward_first_final;
 }
 
 int postel__syntax_sasl_mech_list(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_mech_list; write init; write exec;
 	return p == pe && cs >= syntax_mech_list_first_final;
 }
 
 int postel__syntax_ehlo_line(postel_span s)
 {
-	const unsigned char *p = SYNTAX_SPAN_P(s), *pe = p + s.n;
+	const unsigned char *p, *pe;
 	int cs;
 	if (s.n == 0)
-		return 0;
+		return 0; /* before any arithmetic: p may be NULL */
+	p = SYNTAX_SPAN_P(s);
+	pe = p + s.n;
 	%% machine syntax_ehlo_line; write init; write exec;
 	return p == pe && cs >= syntax_ehlo_line_first_final;
 }
