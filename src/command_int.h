@@ -64,6 +64,13 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
  * points, C1 controls in local parts; sets POSTEL_CMD_IDNA_UNCHECKED. */
 void postel__cmd_address_checks(postel_command_parser *p, postel_command *c,
 				int utf8);
+/* The longest command line (CRLF included) that may start with the n
+ * octets at p: its verb's limit once the four octets of the verb are
+ * there (RFC 5321 §4.5.3.1.4, RFC 1869 §4.1.2, RFC 4954 §4), else the
+ * plain one. The one table of line limits, for the parser and the server
+ * engine alike. */
+uint32_t postel__cmd_line_limit(const postel_command_parser *p,
+				const unsigned char *line, size_t n);
 /* K_* of an esmtp-keyword (letters, digits, "-"; RFC 5321 §4.1.2). */
 int postel__cmd_kind(const unsigned char *kw, size_t n);
 postel_command_error postel__cmd_error_of(postel_violation v,

@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "postel/data.h"
 #include "postel/server.h"
+#include "command_int.h"
 #include "syntax_int.h"
 
 #include <assert.h>
@@ -1231,21 +1232,10 @@ static int pipelining(const srv *s)
  * verb is looked at; the parser checks the same limits on the line. */
 static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 {
+	/* a SASL response has no verb (RFC 4954 §4) */
 	if (s->ss.phase == P_SASL)
 		return s->lim_auth;
-	if (n >= 4) {
-		/* the verb, upper-cased (only letters matter here) */
-		uint32_t v = ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			      (uint32_t)p[2] << 8 | p[3]) &
-			     0xdfdfdfdfu;
-		if (v == 0x4d41494cu) /* MAIL */
-			return s->lim_mail;
-		if (v == 0x52435054u) /* RCPT */
-			return s->lim_rcpt;
-		if (v == 0x41555448u) /* AUTH */
-			return s->lim_auth;
-	}
-	return s->lim_line;
+	return postel__cmd_line_limit(&s->parser, p, n);
 }
 
 /* An over-long line of the authentication exchange (RFC 4954 §4): a SASL
