@@ -308,21 +308,31 @@ static postel_violation zone_violation(const postel_command_parser *p,
 	}
 }
 
+postel_violation postel__cmd_octet_violation(const unsigned char *base,
+					     size_t e, size_t line_len)
+{
+	unsigned char b = base[e];
+	if (b == 0)
+		return POSTEL_V_NUL_OCTET;
+	/* a CR that is not the one before the line's LF (RFC 5321 §2.3.8) */
+	if ((b == '\r' && e + 2 != line_len) || (e > 0 && base[e - 1] == '\r'))
+		return POSTEL_V_BARE_CR;
+	if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
+		return POSTEL_V_CONTROL_CHAR;
+	return POSTEL_V_NONE;
+}
+
 void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 			      const unsigned char *base, size_t line_len)
 {
 	size_t e = p->err_at_;
 	unsigned char b = base[e];
 	postel_violation zv = zone_violation(p, c, e, b);
+	postel_violation ov = postel__cmd_octet_violation(base, e, line_len);
 	if (zv == POSTEL_V_UNKNOWN_VERB)
 		c->verb = POSTEL_VERB_UNKNOWN;
-	if (b == 0)
-		postel__vlist_add(&c->violations, POSTEL_V_NUL_OCTET);
-	else if ((b == '\r' && e + 2 != line_len) ||
-		 (e > 0 && base[e - 1] == '\r'))
-		postel__vlist_add(&c->violations, POSTEL_V_BARE_CR);
-	else if ((b < 0x20 && b != '\t' && b != '\r' && b != '\n') || b == 0x7f)
-		postel__vlist_add(&c->violations, POSTEL_V_CONTROL_CHAR);
+	if (ov != POSTEL_V_NONE)
+		postel__vlist_add(&c->violations, ov);
 	else {
 		if (b >= 0x80 &&
 		    !(p->config.options & POSTEL_CMD_OPT_SMTPUTF8))

@@ -55,6 +55,10 @@ enum {
 };
 
 /* Cold helpers (src/command.c). */
+/* The violation an octet at base[e] of a line of line_len octets is by
+ * itself (NUL, bare CR, another control), or POSTEL_V_NONE. */
+postel_violation postel__cmd_octet_violation(const unsigned char *base,
+					     size_t e, size_t line_len);
 void postel__cmd_syntax_error(postel_command_parser *p, postel_command *c,
 			      const unsigned char *base, size_t line_len);
 void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,

@@ -822,18 +822,11 @@ postel_status postel_command_parse_sasl(postel_command_parser *P,
 	if (eol == 1)
 		postel__vlist_add(&R->violations, POSTEL_V_BARE_LF);
 	if (r == LINE_BAD) {
-		size_t e = P->err_at_;
-		unsigned char b = base[e];
-		postel_violation v = POSTEL_V_SASL_BAD_BASE64;
-		if (b == 0)
-			v = POSTEL_V_NUL_OCTET;
-		else if ((b == '\r' && e + 2 != line) ||
-			 (e > 0 && base[e - 1] == '\r'))
-			v = POSTEL_V_BARE_CR;
-		else if ((b < 0x20 && b != '\n' && b != '\r' && b != '\t') ||
-			 b == 0x7f)
-			v = POSTEL_V_CONTROL_CHAR;
-		postel__vlist_add(&R->violations, v);
+		postel_violation v =
+			postel__cmd_octet_violation(base, P->err_at_, line);
+		postel__vlist_add(&R->violations,
+				  v != POSTEL_V_NONE ? v
+						     : POSTEL_V_SASL_BAD_BASE64);
 	} else {
 		R->data.p = buf;
 		R->data.n = line - eol;
