@@ -737,6 +737,43 @@ def test_faults(postel, tmp):
     check("tls handshake failed" in log, "faults: handshake failure logged")
 
 
+# ---------------------------------------------------------------- IDNA
+
+def test_idna(postel, tmp):
+    """postel sink --strict checks U-labels in full (libidn2): a domain
+    that is not IDNA2008 gets 501 5.5.4 (RFC 6531 §3.3 -> RFC 5890), a
+    valid one is taken; the lenient sink takes both (its check is the
+    core's, which leaves such U-labels flagged as unchecked)."""
+    good = "bücher.example".encode()
+    bad = "BÜCHER.example".encode()  # upper case: not a U-label
+    for strict in (True, False):
+        mode = "strict" if strict else "lenient"
+        sink = Sink(postel, tmp, ["--strict"] if strict else [],
+                    "idna-" + mode)
+        try:
+            c, f = raw(sink.port)
+            reply(f)
+            c.sendall(b"EHLO client.example\r\n")
+            reply(f)
+            c.sendall(b"MAIL FROM:<a@" + good + b"> SMTPUTF8\r\n")
+            check(reply(f)[0][:3] == b"250",
+                  "idna %s: MAIL from a valid U-label domain" % mode)
+            c.sendall(b"RCPT TO:<b@" + bad + b">\r\n")
+            r = reply(f)[0]
+            if strict:
+                check(r[:10] == b"501 5.5.4 ",
+                      "idna strict: RCPT to a domain that is not "
+                      "IDNA2008 gets 501 5.5.4 (%r)" % r)
+            else:
+                check(r[:3] == b"250",
+                      "idna lenient: the same RCPT is taken (%r)" % r)
+            c.sendall(b"QUIT\r\n")
+            reply(f)
+            c.close()
+        finally:
+            sink.stop()
+
+
 # ---------------------------------------------------------------- examples
 
 def test_example_blocking(postel, tmp):
@@ -789,6 +826,7 @@ def main(argv):
         "lmtp": lambda p, t: test_smtp_source(p, t, lmtp=True),
         "example-blocking": test_example_blocking,
         "faults": test_faults,
+        "idna": test_idna,
     }
     if peer not in tests:
         print("unknown peer " + peer)

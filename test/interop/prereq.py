@@ -38,6 +38,7 @@ NEEDS = {
     "interop-smtp-source": [SMTP_SOURCE],
     "interop-lmtp": [SMTP_SOURCE],
     "interop-faults": [],
+    "interop-idna": [],
     "interop-example-blocking": [],
     "interop-send-aiosmtpd": [AIOSMTPD],
     "interop-send-aiosmtpd-starttls": [AIOSMTPD, OPENSSL],
