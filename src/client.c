@@ -492,13 +492,15 @@ postel_status postel_client_init(postel_client *c,
 		helo_len = config->helo && config->helo_len == 0
 				   ? strlen(config->helo)
 				   : config->helo_len;
+		/* RFC 5321 §4.1.1.1: a Domain or address literal, ASCII
+		 * (the name is sent before any SMTPUTF8 is known) */
 		bad = !config->helo || helo_len == 0 ||
 		      helo_len > POSTEL_CLIENT_HELO_MAX ||
 		      config->starttls > POSTEL_CLIENT_TLS_REQUIRE;
-		for (size_t i = 0; !bad && i < helo_len; i++) {
-			unsigned char b = (unsigned char)config->helo[i];
-			bad = b <= ' ' || b >= 127;
-		}
+		for (size_t i = 0; !bad && i < helo_len; i++)
+			bad = (unsigned char)config->helo[i] >= 0x80;
+		bad = bad || !postel__syntax_domain(
+				     postel__span(config->helo, helo_len));
 	}
 	if (bad) {
 		client_session_start(c);
@@ -1809,16 +1811,11 @@ postel_status postel_client_auth(postel_client *c, const char *mech,
 		return misuse(c);
 	if (!(c->caps_ & POSTEL_EHLO_AUTH) || c->authed_)
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_AUTH);
-	/* RFC 4422 §3.1: 1-20 of A-Z 0-9 - _ */
+	/* RFC 4422 §3.1 sasl-mech, by the grammar */
 	size_t ml = mech ? strlen(mech) : 0;
-	if (ml == 0 || ml > 20 || (ir_len && !ir))
+	if (!postel__syntax_sasl_mech(postel__span(mech, ml)) ||
+	    (ir_len && !ir))
 		return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
-	for (size_t i = 0; i < ml; i++) {
-		unsigned char b = (unsigned char)mech[i];
-		if (!((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
-		      b == '-' || b == '_'))
-			return client_refuse(c, POSTEL_CLIENT_REFUSE_PARAM);
-	}
 	size_t limit = POSTEL_CLIENT_AUTH_LINE_MAX;
 	if (limit > c->out_cap_)
 		limit = c->out_cap_;

@@ -647,6 +647,20 @@ START_TEST(init_arguments)
 	ck_assert_int_eq(postel_client_init(&c, &cfg, in, sizeof in, out,
 					    sizeof out),
 			 POSTEL_E_ARGUMENT);
+	/* RFC 5321 §4.1.1.1: a Domain or address literal, by the grammar */
+	static const char *const bad_names[] = {"my_pc", "host.example.",
+						"-host", "[1.2.3]",
+						"h\xc3\xa9.example"};
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		cfg.helo = bad_names[i];
+		ck_assert_int_eq(postel_client_init(&c, &cfg, in, sizeof in,
+						    out, sizeof out),
+				 POSTEL_E_ARGUMENT);
+	}
+	cfg.helo = "[192.0.2.1]";
+	ck_assert_int_eq(postel_client_init(&c, &cfg, in, sizeof in, out,
+					    sizeof out),
+			 POSTEL_OK);
 	/* client.h: a zeroed struct with `helo` set is a valid configuration
 	 * (helo_len 0 takes the string's length) */
 	memset(&cfg, 0, sizeof cfg);

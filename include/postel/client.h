@@ -139,8 +139,8 @@ enum postel_client_flag {
  */
 typedef struct postel_client_config {
 	/** The client's domain or address literal for EHLO/HELO/LHLO
-	 * (RFC 5321 §4.1.1.1); 1 to POSTEL_CLIENT_HELO_MAX octets of
-	 * printable ASCII without spaces. Required. */
+	 * (RFC 5321 §4.1.1.1, by the grammar; ASCII); 1 to
+	 * POSTEL_CLIENT_HELO_MAX octets. Required. */
 	const char *helo;
 	/** Length of `helo`; 0: `helo` is NUL-terminated (strlen). */
 	size_t helo_len;
@@ -429,8 +429,8 @@ typedef struct postel_client {
  * (LINE_TOO_LONG). The engine starts waiting for the greeting
  * (POSTEL_READ, timeout GREETING).
  * Returns POSTEL_OK, or POSTEL_E_ARGUMENT (NULL pointers, buffers too
- * small, a helo name that is empty, too long or has spaces or control
- * characters); then `c` is failed (CLOSED) until re-initialised.
+ * small, a helo name that is empty, too long or not a Domain or address
+ * literal); then `c` is failed (CLOSED) until re-initialised.
  */
 POSTEL_EXTERN postel_status postel_client_init(postel_client *c,
 					       const postel_client_config *config,
