@@ -9,13 +9,11 @@
  * start of the line, so the caller's buffer may move between calls), flags
  * and violations. Limits are enforced in C.
  *
- * The `skip_*` actions and the fast path of kw_s are accelerations: they
- * take runs the machine would take octet by octet and land where it would
- * have landed. A grammar-only build (meson -Dgrammar_only=true) turns them
- * into no-ops (src/command_scan.h); the vectors and the fuzz harness hold
- * the two builds to the same results. The rules that carry the skips
- * are in skips.rl, each checked equal to its common.rl rule by
- * test/grammar_equiv.py.
+ * The machine has no acceleration of its own: every octet it is given
+ * takes one of its transitions. The driver's whole-line fast paths take
+ * the common lines without it; a grammar-only build (meson
+ * -Dgrammar_only=true) has none, and the vectors and the fuzz harness
+ * hold the two builds to the same results.
  */
 
 %%{
@@ -40,19 +38,6 @@ spx = " " ( " "+ %{ V(EXTRA_SPACE); } )?;
 ws_tail = ( [ \t]+ %{ V(TRAILING_SPACE); } )?;
 
 # ---- addresses (RFC 5321 §4.1.2, §4.1.3) ----
-# Runs of letters/digits inside a label, of atext inside an atom and of
-# xchars inside xtext are self-loops of the scanner: after the first octet
-# of a run, the `skip` actions jump over the rest of it in C (class table)
-# instead of taking one scanner transition per octet; in a domain or a
-# dot-string the run goes on across "." (skip_dotted()). They sit only on
-# transitions that carry no other action.
-action skip_atext { p = SKIP(p + 1, pe, CL_ATEXT) - 1; }
-action skip_label { p = SKIP_DOTTED(p + 1, pe, CL_ALNUM) - 1; }
-action skip_atom { p = SKIP_DOTTED(p + 1, pe, CL_ATEXT) - 1; }
-action skip_xchar { p = SKIP(p + 1, pe, CL_XCHAR) - 1; }
-action skip_digit { p = SKIP(p + 1, pe, CL_DIGIT) - 1; }
-
-include skips "skips.rl";
 
 # The address literal is scanned by its own machine, called from every
 # place a domain may be one (one copy of the IPv6 forms).
@@ -60,9 +45,9 @@ literal_m := ( ipv4_literal
 	     | ipv6_literal %{ F(LITERAL_IPV6); }
 	     | general_literal %{ F(LITERAL_GENERAL); } ) "]" @{ fret; };
 literal = "[" @{ F(ADDRESS_LITERAL); Z(Z_LITERAL); fcall literal_m; };
-dom_m = ( domain_f >{ Z(Z_DOMAIN); } | literal )
+dom_m = ( domain >{ Z(Z_DOMAIN); } | literal )
 	>{ MS(S_DOMAIN); } %{ ME(S_DOMAIN); };
-lp_m = ( dot_string_f
+lp_m = ( dot_string
        | quoted_string >{ F(QUOTED_LOCAL); }
        | ( dot_string_loose - dot_string ) %{ V(LOCAL_PART_DOTS); } )
        >{ MS(S_LOCAL); Z(Z_LOCAL); } %{ ME(S_LOCAL); };
@@ -83,7 +68,7 @@ colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 # outside it stops the scan: the line is refused with the parameter's
 # violation) ----
 xtext1 = ( xchar | hexchar )+;
-size_v = digits_f;
+size_v = digit+;
 body_v = "7BIT"i %{ P->val_ = POSTEL_BODY_7BIT; }
        | "8BITMIME"i %{ P->val_ = POSTEL_BODY_8BITMIME; }
        | "BINARYMIME"i %{ P->val_ = POSTEL_BODY_BINARYMIME; };
@@ -95,7 +80,7 @@ notify_el = "NEVER"i %{ P->val_ |= POSTEL_NOTIFY_NEVER; }
 	  | "FAILURE"i %{ P->val_ |= POSTEL_NOTIFY_FAILURE; }
 	  | "DELAY"i %{ P->val_ |= POSTEL_NOTIFY_DELAY; };
 notify_v = notify_el ( "," notify_el )*;
-orcpt_v = atom_ascii_f ";" >{ MS(S_SEMI); } xtext_f;
+orcpt_v = atom_ascii ";" >{ MS(S_SEMI); } xtext_print;
 mtpri_v = "-"? [1-9] | "0";
 by_v = [+\-]? digit{1,9} ";" [NnRr] [Tt]?;
 holdfor_v = [1-9] digit{0,8};
@@ -107,13 +92,7 @@ mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 # keyword; after the value, next_param. kw_fast() takes a whole known
 # keyword in one step where it can. The octet after a value is only
 # checked here: next_param reads it again (fhold).
-action kw_s {
-	switch (param_fast(P, C, base, p, pe, &q)) {
-	case PFAST_VALUE: p = q; fgoto *value_entry[P->kind_];
-	case PFAST_NEXT: p = q; fgoto next_param;
-	default: MS(S_KW); Z(Z_PARAM); /* octet by octet: kw_e looks it up */
-	}
-}
+action kw_s { MS(S_KW); Z(Z_PARAM); }
 action kw_e {
 	K(kw_kind(base + P->ms_[S_KW], OFF - P->ms_[S_KW]));
 	if ((*p) == '=')
@@ -128,7 +107,7 @@ vend = [ \t\r\n];
 v_size := size_v >vs %ve %{ param_value(P, C, base, K_SIZE); } %pn vend;
 v_body := body_v >vs %ve %{ param_value(P, C, base, K_BODY); } %pn vend;
 v_ret := ret_v >vs %ve %{ param_value(P, C, base, K_RET); } %pn vend;
-v_envid := xtext1_f >vs %ve %{ param_value(P, C, base, K_ENVID); } %pn vend;
+v_envid := ( xtext_print - zlen ) >vs %ve %{ param_value(P, C, base, K_ENVID); } %pn vend;
 v_auth := auth_v >vs %ve %{ param_value(P, C, base, K_AUTH); } %pn vend;
 v_smtputf8 := esmtp_value >vs %ve %{ param_value(P, C, base, K_SMTPUTF8); }
 	      %pn vend;
@@ -162,7 +141,7 @@ next_param := spx param | ( ws_tail eol ) >{ ME(S_ARG); };
 # receiver that refused it would refuse a client following that text.
 # Accepted in every mode, reported as helo-address-literal (helo_end()).
 ehlo_loose = ( 33..90 | 92..126 | u8 ) ( 33..126 | u8 )*;
-ehlo_arg = ( ( domain_f | literal ) >{ MS(S_DOMAIN); }
+ehlo_arg = ( ( domain | literal ) >{ MS(S_DOMAIN); }
 	     %{ ME(S_DOMAIN); P->pflags_ |= PF_OK; }
 	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
@@ -277,7 +256,6 @@ static BIG_INLINE const unsigned char *scan_cmd(postel_command_parser *P,
 				     const unsigned char *pe)
 {
 	int cs = P->cs_;
-	const unsigned char *q; /* kw_s: where a fast path ended */
 	%% machine command; write exec;
 	P->cs_ = cs;
 	return p;
