@@ -53,15 +53,24 @@ lp_m = ( dot_string
        >{ MS(S_LOCAL); Z(Z_LOCAL); } %{ ME(S_LOCAL); };
 route_m = a_d_l >{ MS(S_ROUTE); Z(Z_DOMAIN); }
 	  %{ ME(S_ROUTE); F(SOURCE_ROUTE); };
-# One path machine for MAIL and RCPT: "<", route, local part, domain and
-# ">" are each optional here; path_close() (C) checks what was there
-# against the verb: "<>" only for MAIL, "<Postmaster>" only for RCPT, a
-# bare mailbox only as a lenient tolerance. The octet after the path is
-# left for after_path.
-# (path_rest is entered with the zone Z_PATH already set)
-path_body = ( "<" >{ P->pflags_ |= PF_OPEN; } )?
-	    ( ( route_m ":" )? lp_m ( "@" @{ Z(Z_DOMAIN); } dom_m )? )?
-	    ( ">" >{ P->pflags_ |= PF_CLOSE; Z(Z_PATH); } )?;
+# The parts of a MAIL or RCPT path, each optional here, with their marks:
+# "<", route, local part, domain, ">". (A malformed path such as "<a@b"
+# is reported as bad-path and the line is still read, for its parameters.)
+path_body = "<"? ( ( route_m ":" )? lp_m ( "@" @{ Z(Z_DOMAIN); } dom_m )? )?
+	    ( ">" >{ Z(Z_PATH); } )?;
+# What a verb's path may be (RFC 5321 §4.1.1.2, §4.1.1.3, §4.1.2), over
+# path_body's language: exactly one alternative ends where the path ends,
+# and says what the path was. A bare mailbox is a tolerance, reported. An
+# address literal's content is read by literal_m (fcall), so here a
+# literal is its "[".
+pk_mailbox = ( dot_string_loose | quoted_string ) "@" ( domain | "[" );
+pk_path = "<" ( a_d_l ":" )? pk_mailbox ">";
+pk_bare = pk_mailbox %{ V(NO_ANGLE_BRACKETS); };
+mail_path = pk_path | "<>" %{ F(NULL_PATH); } | pk_bare
+	  | ( any* - ( pk_path | "<>" | pk_mailbox ) ) %{ V(BAD_PATH); };
+rcpt_path = pk_path | "<Postmaster>"i %{ F(POSTMASTER); } | pk_bare
+	  | ( any* - ( pk_path | "<Postmaster>"i | pk_mailbox ) )
+	    %{ V(BAD_PATH); };
 colon_sp = ( " "+ %{ V(SPACE_AFTER_COLON); } )?;
 
 # ---- MAIL/RCPT parameters: a typed value grammar per keyword (a value
@@ -146,11 +155,14 @@ ehlo_arg = ( ( domain | literal ) >{ MS(S_DOMAIN); }
 	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
-mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); fgoto path_rest; };
-rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); fgoto path_rest; };
-path_rest := colon_sp ( ( path_body - zlen ) >{ MS(S_PATH); MS(S_ARG); }
-	     %{ path_close(P, C, base, OFF); fhold; fgoto after_path; } )
-	     [ \t\r\n];
+# the path's end leaves the octet after it for after_path
+action path_end { path_end(P, C, base, OFF); fhold; fgoto after_path; }
+mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); }
+	     colon_sp ( ( ( path_body - zlen ) & mail_path )
+			>{ MS(S_PATH); MS(S_ARG); } %path_end ) [ \t\r\n];
+rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); }
+	     colon_sp ( ( ( path_body - zlen ) & rcpt_path )
+			>{ MS(S_PATH); MS(S_ARG); } %path_end ) [ \t\r\n];
 after_path := spx >{ Z(Z_PARAM); } param >{ MS(S_PARAMS); } | ws_tail eol;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };

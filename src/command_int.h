@@ -49,9 +49,7 @@ enum {
 enum {
 	PF_VBAD = 1,   /* the value did not match the parameter's grammar */
 	PF_OK = 2,     /* strict form matched (lenient alternatives) */
-	PF_DONE = 4,   /* the line end was scanned */
-	PF_OPEN = 8,   /* MAIL/RCPT path: "<" seen */
-	PF_CLOSE = 16  /* MAIL/RCPT path: ">" seen */
+	PF_DONE = 4    /* the line end was scanned */
 };
 
 /* Cold helpers (src/command.c). */

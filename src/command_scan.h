@@ -68,9 +68,6 @@ static BIG_INLINE void param_value(postel_command_parser *P,
 				     const unsigned char *base, const unsigned k);
 static ALWAYS_INLINE void param_novalue(postel_command_parser *P,
 					postel_command *C, unsigned k);
-static BIG_INLINE void path_close(postel_command_parser *P,
-				    postel_command *C,
-				    const unsigned char *base, uint32_t end);
 
 
 static ALWAYS_INLINE void helo_end(postel_command_parser *P,
@@ -180,47 +177,13 @@ static ALWAYS_INLINE uint64_t short_size(const unsigned char *base,
 
 /* ---- actions' helpers ---- */
 
-/*
- * End of a MAIL/RCPT path (RFC 5321 §4.1.1.2, §4.1.1.3, §4.1.2): "<>"
- * only for MAIL, "<Postmaster>" (any case, no route, not quoted) only for
- * RCPT, a mailbox without angle brackets only as a tolerance, a source
- * route only inside brackets.
- */
-static BIG_INLINE void path_close(postel_command_parser *P,
-				    postel_command *C,
-				    const unsigned char *base, uint32_t end)
+/* End of a MAIL/RCPT path: its span and the arguments' (what the path
+ * was, the grammar has said: mail_path, rcpt_path). */
+static ALWAYS_INLINE void path_end(postel_command_parser *P, postel_command *C,
+				   const unsigned char *base, uint32_t end)
 {
-	unsigned open = P->pflags_ & PF_OPEN, close = P->pflags_ & PF_CLOSE;
-	uint32_t set = P->set_;
-	int local = (set >> S_LOCAL) & 1, dom = (set >> S_DOMAIN) & 1;
 	span_end(P, C, base, S_PATH, end);
 	span_end(P, C, base, S_ARG, end);
-	if (!open != !close)
-		V(BAD_PATH);
-	else if (!open) {
-		if (local && dom && !(set & (1u << S_ROUTE)))
-			V(NO_ANGLE_BRACKETS);
-		else
-			V(BAD_PATH);
-	} else if (!local) {
-		if (C->verb == POSTEL_VERB_MAIL)
-			F(NULL_PATH);
-		else
-			V(BAD_PATH);
-	} else if (!dom) {
-		const unsigned char *p = base + P->ms_[S_LOCAL];
-		static const char pm[] = "POSTMASTER";
-		uint32_t n = P->me_[S_LOCAL] - P->ms_[S_LOCAL];
-		int ok = C->verb == POSTEL_VERB_RCPT && n == 10 &&
-			 !(set & (1u << S_ROUTE)) &&
-			 !(C->flags & POSTEL_CMD_QUOTED_LOCAL);
-		for (uint32_t i = 0; ok && i < n; i++)
-			ok = (p[i] & ~0x20) == (unsigned char)pm[i];
-		if (ok)
-			F(POSTMASTER);
-		else
-			V(BAD_PATH);
-	}
 }
 
 static ALWAYS_INLINE void helo_end(postel_command_parser *P,
