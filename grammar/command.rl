@@ -96,50 +96,73 @@ holdfor_v = [1-9] digit{0,8};
 rrvs_v = date_time ( ";" [CcRr] )?;
 mtrk_v = ( base64 - zlen ) ( ":" digit{1,9} )?;
 
-# A parameter is its keyword, looked up in C when it ends (kw_kind():
-# whole words, case folded), then, after "=", the value machine of that
-# keyword; after the value, next_param. kw_fast() takes a whole known
-# keyword in one step where it can. The octet after a value is only
-# checked here: next_param reads it again (fhold).
-action kw_s { MS(S_KW); Z(Z_PARAM); }
-action kw_e {
-	K(kw_kind(base + P->ms_[S_KW], OFF - P->ms_[S_KW]));
-	if ((*p) == '=')
-		fgoto *value_entry[P->kind_];
-	param_novalue(P, C, P->kind_);
-	fhold; fgoto next_param;
-}
-action pn { fhold; fgoto next_param; }
-param = ( alnum ( alnum | "-" )* ) >kw_s %kw_e [= \t\r\n];
-vend = [ \t\r\n];
-
-v_size := size_v >vs %ve %{ param_value(P, C, base, K_SIZE); } %pn vend;
-v_body := body_v >vs %ve %{ param_value(P, C, base, K_BODY); } %pn vend;
-v_ret := ret_v >vs %ve %{ param_value(P, C, base, K_RET); } %pn vend;
-v_envid := ( xtext_print - zlen ) >vs %ve %{ param_value(P, C, base, K_ENVID); } %pn vend;
-v_auth := auth_v >vs %ve %{ param_value(P, C, base, K_AUTH); } %pn vend;
-v_smtputf8 := esmtp_value >vs %ve %{ param_value(P, C, base, K_SMTPUTF8); }
-	      %pn vend;
-v_requiretls := esmtp_value >vs %ve
-		%{ param_value(P, C, base, K_REQUIRETLS); } %pn vend;
-v_mtpri := mtpri_v >vs %ve %{ param_value(P, C, base, K_MT_PRIORITY); }
-	   %pn vend;
-v_by := by_v >vs %ve %{ param_value(P, C, base, K_BY); } %pn vend;
-v_holdfor := holdfor_v >vs %ve %{ param_value(P, C, base, K_HOLDFOR); }
-	     %pn vend;
-v_holduntil := date_time >vs %ve %{ param_value(P, C, base, K_HOLDUNTIL); }
-	       %pn vend;
-v_mtrk := mtrk_v >vs %ve %{ param_value(P, C, base, K_MTRK); } %pn vend;
-v_notify := notify_v >vs %ve %{ param_value(P, C, base, K_NOTIFY); }
-	    %pn vend;
-v_orcpt := orcpt_v >vs %ve %{ param_value(P, C, base, K_ORCPT); } %pn vend;
-v_rrvs := rrvs_v >vs %ve %{ param_value(P, C, base, K_RRVS); } %pn vend;
-v_other := esmtp_value >vs %ve %{ param_value(P, C, base, K_OTHER); }
-	   %pn vend;
-
-# Between parameters (RFC 5321 §4.1.2: SP-separated), or the line end;
-# the arguments end where the last parameter does.
-next_param := spx param | ( ws_tail eol ) >{ ME(S_ARG); };
+# A parameter (RFC 5321 §4.1.2 esmtp-param): a keyword postel knows, then
+# after "=" the value grammar of that keyword (RFC 1870, RFC 6152, RFC
+# 3030, RFC 3461, RFC 4954 §5, RFC 6531, RFC 8689, RFC 6710, RFC 2852,
+# RFC 4865, RFC 3885, RFC 7293), or any other esmtp-keyword with an
+# esmtp-value. Keywords in any case (RFC 5321 §2.4). A known keyword
+# without its value is decoded as such (SMTPUTF8 and REQUIRETLS take
+# none; the others report their bad-value violation). Whether a known
+# parameter is allowed on this verb, or given twice, is decided in C
+# (param_new()). A value outside its grammar stops the machine: the line
+# is refused with that parameter's violation (the zone and kind K() set).
+p_size = "SIZE"i "=" @{ K(K_SIZE); }
+	( size_v ) >vs %ve %{ param_value(P, C, base, K_SIZE); };
+p_body = "BODY"i "=" @{ K(K_BODY); }
+	( body_v ) >vs %ve %{ param_value(P, C, base, K_BODY); };
+p_ret = "RET"i "=" @{ K(K_RET); }
+	( ret_v ) >vs %ve %{ param_value(P, C, base, K_RET); };
+p_envid = "ENVID"i "=" @{ K(K_ENVID); }
+	( ( xtext_print - zlen ) ) >vs %ve %{ param_value(P, C, base, K_ENVID); };
+p_auth = "AUTH"i "=" @{ K(K_AUTH); }
+	( auth_v ) >vs %ve %{ param_value(P, C, base, K_AUTH); };
+p_smtputf8 = "SMTPUTF8"i "=" @{ K(K_SMTPUTF8); }
+	( esmtp_value ) >vs %ve %{ param_value(P, C, base, K_SMTPUTF8); };
+p_requiretls = "REQUIRETLS"i "=" @{ K(K_REQUIRETLS); }
+	( esmtp_value ) >vs %ve %{ param_value(P, C, base, K_REQUIRETLS); };
+p_mt_priority = "MT-PRIORITY"i "=" @{ K(K_MT_PRIORITY); }
+	( mtpri_v ) >vs %ve %{ param_value(P, C, base, K_MT_PRIORITY); };
+p_by = "BY"i "=" @{ K(K_BY); }
+	( by_v ) >vs %ve %{ param_value(P, C, base, K_BY); };
+p_holdfor = "HOLDFOR"i "=" @{ K(K_HOLDFOR); }
+	( holdfor_v ) >vs %ve %{ param_value(P, C, base, K_HOLDFOR); };
+p_holduntil = "HOLDUNTIL"i "=" @{ K(K_HOLDUNTIL); }
+	( date_time ) >vs %ve %{ param_value(P, C, base, K_HOLDUNTIL); };
+p_mtrk = "MTRK"i "=" @{ K(K_MTRK); }
+	( mtrk_v ) >vs %ve %{ param_value(P, C, base, K_MTRK); };
+p_notify = "NOTIFY"i "=" @{ K(K_NOTIFY); }
+	( notify_v ) >vs %ve %{ param_value(P, C, base, K_NOTIFY); };
+p_orcpt = "ORCPT"i "=" @{ K(K_ORCPT); }
+	( orcpt_v ) >vs %ve %{ param_value(P, C, base, K_ORCPT); };
+p_rrvs = "RRVS"i "=" @{ K(K_RRVS); }
+	( rrvs_v ) >vs %ve %{ param_value(P, C, base, K_RRVS); };
+known_kw = "SIZE"i | "BODY"i | "RET"i | "ENVID"i | "AUTH"i | "SMTPUTF8"i | "REQUIRETLS"i | "MT-PRIORITY"i | "BY"i | "HOLDFOR"i | "HOLDUNTIL"i | "MTRK"i | "NOTIFY"i | "ORCPT"i | "RRVS"i;
+p_novalue = "SIZE"i %{ param_novalue(P, C, K_SIZE); }
+	  | "BODY"i %{ param_novalue(P, C, K_BODY); }
+	  | "RET"i %{ param_novalue(P, C, K_RET); }
+	  | "ENVID"i %{ param_novalue(P, C, K_ENVID); }
+	  | "AUTH"i %{ param_novalue(P, C, K_AUTH); }
+	  | "SMTPUTF8"i %{ param_novalue(P, C, K_SMTPUTF8); }
+	  | "REQUIRETLS"i %{ param_novalue(P, C, K_REQUIRETLS); }
+	  | "MT-PRIORITY"i %{ param_novalue(P, C, K_MT_PRIORITY); }
+	  | "BY"i %{ param_novalue(P, C, K_BY); }
+	  | "HOLDFOR"i %{ param_novalue(P, C, K_HOLDFOR); }
+	  | "HOLDUNTIL"i %{ param_novalue(P, C, K_HOLDUNTIL); }
+	  | "MTRK"i %{ param_novalue(P, C, K_MTRK); }
+	  | "NOTIFY"i %{ param_novalue(P, C, K_NOTIFY); }
+	  | "ORCPT"i %{ param_novalue(P, C, K_ORCPT); }
+	  | "RRVS"i %{ param_novalue(P, C, K_RRVS); };
+p_other = ( esmtp_keyword - known_kw )
+	  ( "=" @{ K(K_OTHER); } esmtp_value >vs %ve
+	    %{ param_value(P, C, base, K_OTHER); }
+	  | zlen %{ param_novalue(P, C, K_OTHER); } );
+param = ( p_size | p_body | p_ret | p_envid | p_auth | p_smtputf8 | p_requiretls | p_mt_priority | p_by | p_holdfor | p_holduntil | p_mtrk | p_notify | p_orcpt | p_rrvs
+	| p_novalue | p_other ) >{ MS(S_KW); Z(Z_PARAM); };
+# The parameters after a path (SP-separated, RFC 5321 §4.1.2), then the
+# line end; the arguments end where the last parameter does.
+params_tail = spx >{ Z(Z_PARAM); } param >{ MS(S_PARAMS); } ( spx param )*
+	      ( ws_tail eol ) >{ ME(S_ARG); }
+	    | ws_tail eol;
 
 # ---- commands (RFC 5321 §4.1.1 and the extensions' RFCs) ----
 # HELO/EHLO/LHLO: a domain or an address literal; other words are lenient
@@ -155,15 +178,13 @@ ehlo_arg = ( ( domain | literal ) >{ MS(S_DOMAIN); }
 	   | ehlo_loose )
 	   >{ MS(S_ARG); Z(Z_HELO); } %{ ME(S_ARG); helo_end(P, C); };
 ehlo_rest := spx >{ Z(Z_ARG0); } ehlo_arg ws_tail eol;
-# the path's end leaves the octet after it for after_path
-action path_end { path_end(P, C, base, OFF); fhold; fgoto after_path; }
+action path_end { path_end(P, C, base, OFF); }
 mail_rest := " " @{ Z(Z_MAILKW); } "FROM:"i @{ Z(Z_PATH); }
-	     colon_sp ( ( ( path_body - zlen ) & mail_path )
-			>{ MS(S_PATH); MS(S_ARG); } %path_end ) [ \t\r\n];
+	     colon_sp ( ( path_body - zlen ) & mail_path )
+	     >{ MS(S_PATH); MS(S_ARG); } %path_end params_tail;
 rcpt_rest := " " @{ Z(Z_MAILKW); } "TO:"i @{ Z(Z_PATH); }
-	     colon_sp ( ( ( path_body - zlen ) & rcpt_path )
-			>{ MS(S_PATH); MS(S_ARG); } %path_end ) [ \t\r\n];
-after_path := spx >{ Z(Z_PARAM); } param >{ MS(S_PARAMS); } | ws_tail eol;
+	     colon_sp ( ( path_body - zlen ) & rcpt_path )
+	     >{ MS(S_PATH); MS(S_ARG); } %path_end params_tail;
 
 string_m = string >{ MS(S_ARG); Z(Z_STRING); } %{ ME(S_ARG); Z(Z_TAIL); };
 utf8_arg = spx "SMTPUTF8"i %{ F(SMTPUTF8_ARG); };
@@ -236,16 +257,6 @@ main := ( "*" %{ P->pflags_ |= PF_OK; } | base64 ) "\r"? "\n"
 
 write data noerror noentry;
 }%%
-
-/* The value machine of each parameter kind (K_*). */
-static const int value_entry[K_COUNT_] = {
-	command_en_v_other, command_en_v_size, command_en_v_body,
-	command_en_v_ret, command_en_v_envid, command_en_v_auth,
-	command_en_v_smtputf8, command_en_v_requiretls, command_en_v_mtpri,
-	command_en_v_by, command_en_v_holdfor, command_en_v_holduntil,
-	command_en_v_mtrk, command_en_v_notify, command_en_v_orcpt,
-	command_en_v_rrvs,
-};
 
 /* The start state of a line of commands or of SASL responses (P->sasl_);
  * clears the call stack of the address literal machine. */

@@ -389,8 +389,7 @@ skip_dotted(const unsigned char *base, const unsigned char *p,
  * parameter, a known keyword (four octets as one word, case folded,
  * then the rest) followed by "=", SP, HT, CR or LF, is taken whole: its
  * kind, *n its length. 0 when that is not what is here (or not all of
- * it yet): the keyword machine and kw_kind() then do the same octet by
- * octet.
+ * it yet): fast_line() then leaves the line to the machine.
  */
 static BIG_INLINE int kw_fast(const unsigned char *p, size_t avail,
 				 size_t *n)
