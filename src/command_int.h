@@ -66,6 +66,9 @@ void postel__cmd_collect_params(postel_command_parser *p, postel_command *c,
  * points, C1 controls in local parts; sets POSTEL_CMD_IDNA_UNCHECKED. */
 void postel__cmd_address_checks(postel_command_parser *p, postel_command *c,
 				int utf8);
+/* The verb of a line whose limit differs from the plain one (MAIL, RCPT,
+ * AUTH) from its first n octets, else POSTEL_VERB_UNKNOWN. */
+postel_verb postel__cmd_line_verb(const unsigned char *line, size_t n);
 /* The longest command line (CRLF included) that may start with the n
  * octets at p: its verb's limit once the four octets of the verb are
  * there (RFC 5321 §4.5.3.1.4, RFC 1869 §4.1.2, RFC 4954 §4), else the

@@ -22,19 +22,23 @@
 #include "command_machine.h"
 #pragma GCC diagnostic pop
 
-uint32_t postel__cmd_line_limit(const postel_command_parser *P,
-				const unsigned char *line, size_t n)
+postel_verb postel__cmd_line_verb(const unsigned char *line, size_t n)
 {
-	postel_verb v = POSTEL_VERB_UNKNOWN;
 	if (n >= 4) {
 		switch (fold4(line, 4)) {
-		case W4('m', 'a', 'i', 'l'): v = POSTEL_VERB_MAIL; break;
-		case W4('r', 'c', 'p', 't'): v = POSTEL_VERB_RCPT; break;
-		case W4('a', 'u', 't', 'h'): v = POSTEL_VERB_AUTH; break;
+		case W4('m', 'a', 'i', 'l'): return POSTEL_VERB_MAIL;
+		case W4('r', 'c', 'p', 't'): return POSTEL_VERB_RCPT;
+		case W4('a', 'u', 't', 'h'): return POSTEL_VERB_AUTH;
 		default: break;
 		}
 	}
-	return verb_limit(P, v);
+	return POSTEL_VERB_UNKNOWN;
+}
+
+uint32_t postel__cmd_line_limit(const postel_command_parser *P,
+				const unsigned char *line, size_t n)
+{
+	return verb_limit(P, postel__cmd_line_verb(line, n));
 }
 
 int postel__cmd_kind(const unsigned char *kw, size_t n)

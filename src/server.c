@@ -1243,9 +1243,7 @@ static uint32_t line_limit(const srv *s, const unsigned char *p, size_t n)
 static int auth_exchange(const srv *s, const unsigned char *p, size_t n)
 {
 	return s->ss.phase == P_SASL ||
-	       (n >= 4 && (((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			    (uint32_t)p[2] << 8 | p[3]) &
-			   0xdfdfdfdfu) == 0x41555448u); /* AUTH */
+	       postel__cmd_line_verb(p, n) == POSTEL_VERB_AUTH;
 }
 
 /* Reply texts the engine uses more than once. */
