@@ -157,7 +157,7 @@ p_other = ( esmtp_keyword - known_kw )
 	    %{ param_value(P, C, base, K_OTHER); }
 	  | zlen %{ param_novalue(P, C, K_OTHER); } );
 param = ( p_size | p_body | p_ret | p_envid | p_auth | p_smtputf8 | p_requiretls | p_mt_priority | p_by | p_holdfor | p_holduntil | p_mtrk | p_notify | p_orcpt | p_rrvs
-	| p_novalue | p_other ) >{ MS(S_KW); Z(Z_PARAM); };
+	| p_novalue | p_other ) >{ Z(Z_PARAM); };
 # The parameters after a path (SP-separated, RFC 5321 §4.1.2), then the
 # line end; the arguments end where the last parameter does.
 params_tail = spx >{ Z(Z_PARAM); } param >{ MS(S_PARAMS); } ( spx param )*
@@ -224,7 +224,7 @@ etrn_node = ( ( "@" @{ C->etrn_option = '@'; } )?
 	    >{ MS(S_ARG); Z(Z_ETRN); } %{ ME(S_ARG); Z(Z_TAIL); };
 etrn_rest := spx >{ Z(Z_ARG0); } etrn_node ws_tail eol;
 
-# The verb; verb_fast() does the same for whole verbs in one step.
+# The verb (RFC 5321 §2.4: in any case), then that command's machine.
 main := "HELO"i @{ VERB(HELO); fgoto ehlo_rest; }
       | "EHLO"i @{ VERB(EHLO); fgoto ehlo_rest; }
       | "LHLO"i @{ VERB(LHLO); fgoto ehlo_rest; }

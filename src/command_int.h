@@ -1,6 +1,7 @@
 /*
- * postel — command parser internals shared by grammar/command.rl (the
- * scanners and the hot path) and src/command.c (API, cold paths).
+ * postel — command parser internals shared by the driver
+ * (src/command_parse.c, with grammar/command.rl) and src/command.c (API,
+ * cold paths).
  * Never installed.
  */
 #ifndef POSTEL_COMMAND_INT_H
@@ -20,7 +21,6 @@ enum {
 	S_NSPAN_,        /* slots above are materialized into the command */
 	S_VAL = S_NSPAN_, /* value of the parameter being scanned */
 	S_PARAMS,        /* start of the first parameter */
-	S_KW,            /* keyword of the parameter being scanned */
 	S_SEMI,          /* ORCPT= value: its ";" (the value's own mark, so
 			  * a repeated ORCPT never touches the slots of the
 			  * one already decoded) */
@@ -47,9 +47,8 @@ enum {
 
 /* parser->pflags_ */
 enum {
-	PF_VBAD = 1,   /* the value did not match the parameter's grammar */
-	PF_OK = 2,     /* strict form matched (lenient alternatives) */
-	PF_DONE = 4    /* the line end was scanned */
+	PF_OK = 1,     /* strict form matched (lenient alternatives) */
+	PF_DONE = 2    /* the line end was scanned */
 };
 
 /* Cold helpers (src/command.c). */

@@ -286,9 +286,9 @@ static inline const unsigned char *skip_run(const unsigned char *p,
 
 /*
  * Mask of the octets of v in class m. A skip may stop early at any octet
- * of its class (the scanner takes that octet and skips again), so atext
- * is approximated by letters and digits: a cheap test that covers what
- * addresses are made of.
+ * of its class (the fast path takes that octet and skips again), so
+ * atext is approximated by letters and digits: a cheap test that covers
+ * what addresses are made of.
  */
 static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
 {
@@ -311,8 +311,8 @@ static ALWAYS_INLINE unsigned class16(__m128i x, unsigned m)
  * a call (GCC's choice once the fast paths grew) it costs the RCPT lines
  * of `bench command` 18 Ir each, and the object is smaller this way.
  * Atoms (CL_ATEXT) are tested as digits here: a skip may stop early, and
- * this test is the cheapest (the scanner goes on from the octet where it
- * stopped). */
+ * this test is the cheapest (the fast path goes on from the octet where
+ * it stopped). */
 static ALWAYS_INLINE const unsigned char *
 skip_long(const unsigned char *p, const unsigned char *pe, unsigned m)
 {
@@ -354,10 +354,10 @@ skip_run_simd(const unsigned char *base, const unsigned char *p,
 /*
  * As skip_run_simd(), inside a domain or a dot-string (m is CL_ALNUM or
  * CL_ATEXT, taken as letters and digits): a "." between two octets of
- * the class is skipped too. p - 1 is an octet of the class. The scanner
- * is then in the same state as after any octet of the class inside a
- * label or an atom, past any number of labels or atoms (RFC 5321 §4.1.2:
- * Domain = sub-domain *("." sub-domain), Dot-string = Atom *("." Atom)).
+ * the class is skipped too. p - 1 is an octet of the class: past any
+ * number of labels or atoms, the fast path is still inside one (RFC 5321
+ * §4.1.2: Domain = sub-domain *("." sub-domain), Dot-string = Atom *("."
+ * Atom)).
  */
 static ALWAYS_INLINE const unsigned char *
 skip_dotted(const unsigned char *base, const unsigned char *p,

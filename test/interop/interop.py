@@ -50,6 +50,15 @@ def check(cond, what):
     return cond
 
 
+def report():
+    """The exit status of a peer test: 1 when a check failed."""
+    if FAILS:
+        print("%d check(s) failed" % len(FAILS))
+        return 1
+    print("all checks passed")
+    return 0
+
+
 # ---------------------------------------------------------------- content
 
 def crlf(text):

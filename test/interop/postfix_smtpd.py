@@ -707,18 +707,13 @@ def main(argv):
                  "virtual(8) delivers as uid %d)" % NOBODY):
         return 1
     interop.prereq.check("interop-postfix-smtpd")
-    interop.need(POSTFIX)
     if client is not None:
         interop.need(client)
     check(become_subreaper(), "postfix: this process is the subreaper of "
           "the instance's daemons")
     with tempfile.TemporaryDirectory(prefix="postel-postfix-") as tmp:
         run(postel, client, tmp)
-    if interop.FAILS:
-        print("%d check(s) failed" % len(interop.FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return interop.report()
 
 
 if __name__ == "__main__":

@@ -556,11 +556,7 @@ def main(argv):
     interop.prereq.check("interop-send-" + peer)
     with tempfile.TemporaryDirectory(prefix="postel-send-") as tmp:
         CASES[peer](postel, tmp)
-    if interop.FAILS:
-        print("%d check(s) failed" % len(interop.FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return interop.report()
 
 
 if __name__ == "__main__":

@@ -619,11 +619,7 @@ def main(argv):
     for row in R:
         for c in R[row]:
             run_case(postel, c)
-    if interop.FAILS:
-        print("%d check(s) failed" % len(interop.FAILS))
-        return 1
-    print("all checks passed")
-    return 0
+    return interop.report()
 
 
 if __name__ == "__main__":
